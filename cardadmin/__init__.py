@@ -1,0 +1,50 @@
+"""cardadmin: SITHS card production and administration at shared card desks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from cardadmin import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers. No database side effects."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(config_module.load(test_config))
+
+    from cardadmin import handlers, navigation, security
+    from cardadmin.accounts import admin_views, auth_views
+    from cardadmin.api import api_bp
+    from cardadmin.audit import views as audit_views
+    from cardadmin.db import db
+
+    db.init_app(app)
+    security.init_app(app)
+    handlers.init_app(app)
+    navigation.init_app(app)
+
+    from cardadmin.identifiers import format_org_number, mask_personnummer
+    from cardadmin.timefmt import local
+
+    app.jinja_env.filters.update(localtime=local, org_number=format_org_number, masked_pnr=mask_personnummer)
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(api_bp)
+    security.csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
+
+    from cardadmin.cli import register_flask_commands
+
+    register_flask_commands(app)
+    return app

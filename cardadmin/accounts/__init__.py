@@ -1,0 +1,1 @@
+"""Organisations, units, card desks, pilot sites, users, API tokens and login throttling."""

@@ -1,0 +1,113 @@
+"""Login, logout, the start page and the user's own account (password, API tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from cardadmin.accounts import service
+from cardadmin.accounts.forms import LoginForm, PasswordChangeForm, TokenForm
+from cardadmin.db import db
+from cardadmin.errors import CardAdminError
+from cardadmin.security import allow_authenticated, public
+from cardadmin.web import attempt, form_status
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect a user off the site after login."""
+    if not target:
+        return url_for("auth.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("auth.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
+        try:
+            user = service.authenticate(form.username.data, form.password.data, address)
+        except CardAdminError as exc:
+            db.session.commit()  # keep the recorded failure: throttling depends on it
+            flash(exc.message, "error")
+            status = exc.status if exc.status != 400 else 401
+        else:
+            db.session.commit()
+            session.clear()  # a new session at login: nothing from before survives
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@allow_authenticated
+def logout() -> Any:
+    service.record_logout(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Du är utloggad.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/")
+@allow_authenticated
+def home() -> Any:
+    return render_template("auth/home.html")
+
+
+@bp.route("/konto", methods=["GET", "POST"])
+@allow_authenticated
+def account() -> Any:
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        _done, status = attempt(
+            lambda: service.set_password(
+                user, user, form.new_password.data, current_password=form.current_password.data
+            )
+        )
+        if status == 200:
+            login_user(user)  # the session token rotated: stay logged in here, out everywhere else
+            flash("Lösenordet är bytt. Andra inloggningar har avslutats.", "success")
+            return redirect(url_for("auth.account"))
+    status = form_status(request.method == "POST", status)
+    tokens = service.tokens_of(current_user)
+    return render_template("auth/account.html", form=form, token_form=TokenForm(), tokens=tokens), status
+
+
+@bp.route("/konto/api-nycklar", methods=["POST"])
+@allow_authenticated
+def create_token() -> Any:
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash("Ange ett namn på nyckeln (högst 100 tecken).", "error")
+        return redirect(url_for("auth.account"))
+    row, plaintext = service.create_api_token(current_user, form.name.data)
+    db.session.commit()
+    # Shown once, on this response only; never stored, never in the session.
+    return render_template("auth/token_created.html", token=row, plaintext=plaintext)
+
+
+@bp.route("/konto/api-nycklar/<int:token_id>/sparra", methods=["POST"])
+@allow_authenticated
+def revoke_token(token_id: int) -> Any:
+    service.revoke_api_token(current_user, token_id)
+    db.session.commit()
+    flash("API-nyckeln är spärrad.", "success")
+    return redirect(url_for("auth.account"))

@@ -1,0 +1,386 @@
+"""Rules for accounts and the organisation register. Every change writes its audit row; callers commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from cardadmin import audit
+from cardadmin.accounts.models import (
+    ApiToken,
+    Desk,
+    LoginFailure,
+    Organisation,
+    PilotPeriod,
+    Unit,
+    User,
+    UserRole,
+)
+from cardadmin.db import db, utcnow
+from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from cardadmin.identifiers import normalise_org_number, parse_hsa_id
+from cardadmin.roles import Role
+from cardadmin.security import check_password, hash_password, require_role
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "ca_"  # noqa: S105 (a prefix, not a secret)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def get_or_404(model: type, object_id: Any, what: str) -> Any:
+    obj = db.session.get(model, object_id) if object_id is not None else None
+    if obj is None:
+        raise NotFound(f"{what} finns inte.")
+    return obj
+
+
+def _apply(obj: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set attributes and return the audit diff {field: [old, new]} of what really changed."""
+    diff: dict[str, list[Any]] = {}
+    for field, new in changes.items():
+        old = getattr(obj, field)
+        if old != new:
+            setattr(obj, field, new)
+            diff[field] = [old, new]
+    return diff
+
+
+def _flush_unique(what: str) -> None:
+    """Flush, turning a unique-constraint race into a clear 409 instead of a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"{what} finns redan.") from None
+
+
+def _clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label} måste fyllas i.", field=label)
+    if len(value) > max_length:
+        raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
+    return value
+
+
+def _hsa_id(value: str | None, *, required: bool) -> str | None:
+    if not (value or "").strip():
+        if required:
+            raise InvalidInput("HSA-id måste fyllas i.")
+        return None
+    try:
+        hsa_id, _org = parse_hsa_id(value or "", allow_test=current_app.config["ALLOW_TEST_IDENTITIES"])
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return hsa_id
+
+
+# ---------------------------------------------------------------- login and throttling
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check a login. Failures are recorded (the caller commits even on failure) and throttled per
+    account and per client address; a throttled login is refused even with the right password."""
+    username = (username or "").strip().lower()[:64]
+    config = current_app.config
+    since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
+    minutes = int(config["LOGIN_THROTTLE_WINDOW"].total_seconds() // 60)
+    by_account = db.session.scalar(
+        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
+    )
+    by_address = db.session.scalar(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    if by_account >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        raise TooManyAttempts(f"För många misslyckade inloggningar. Vänta {minutes} minuter och försök igen.")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if not check_password(user.password_hash if user else None, password or "") or not (user and user.active):
+        db.session.add(LoginFailure(username=username, address=address[:45]))
+        db.session.flush()
+        raise InvalidInput("Fel användarnamn eller lösenord.")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    user.last_login_at = utcnow()
+    audit.record(
+        db.session, user, "user.login", "user", user.id, {"address": address}, organisation_id=user.organisation_id
+    )
+    return user
+
+
+def record_logout(user: User) -> None:
+    audit.record(db.session, user, "user.logout", "user", user.id, organisation_id=user.organisation_id)
+
+
+# ---------------------------------------------------------------- users
+
+
+@dataclass
+class UserInput:
+    username: str
+    full_name: str
+    email: str = ""
+    hsa_id: str | None = None
+    organisation_id: int | None = None
+    roles: Iterable[Role] = ()
+    desk_ids: Iterable[int] = ()
+    active: bool = True
+
+
+def _validate_password(password: str, username: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.", field="password")
+    if len(password) > 256:
+        raise InvalidInput("Lösenordet får vara högst 256 tecken.", field="password")
+    if password.strip().lower() == username.lower():
+        raise InvalidInput("Lösenordet får inte vara samma som användarnamnet.", field="password")
+
+
+def _user_fields(data: UserInput) -> dict[str, Any]:
+    username = _clean_text(data.username, "Användarnamn", max_length=64).lower()
+    if not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise InvalidInput("Användarnamnet får bara innehålla bokstäver, siffror, punkt, bindestreck och understreck.")
+    roles = sorted({Role(r) for r in data.roles})
+    if not roles:
+        raise InvalidInput("Välj minst en roll.")
+    desks = [get_or_404(Desk, desk_id, "Kortutlämningen") for desk_id in sorted(set(data.desk_ids))]
+    org_id = data.organisation_id
+    if org_id is not None:
+        get_or_404(Organisation, org_id, "Organisationen")
+    if Role.CARD_ADMIN in roles and not desks:
+        raise InvalidInput("En korthandläggare måste knytas till minst en kortutlämning.")
+    if Role.CARD_ADMIN in roles and org_id is None:
+        raise InvalidInput("En korthandläggare måste ha en arbetsgivare (organisation).")
+    if Role.RA_OFFICER in roles and org_id is None:
+        raise InvalidInput("En RA-ansvarig måste knytas till den organisation hen godkänner beställningar för.")
+    return {
+        "username": username,
+        "full_name": _clean_text(data.full_name, "Namn", max_length=200),
+        "email": _clean_text(data.email, "E-post", max_length=254, required=False),
+        "hsa_id": _hsa_id(data.hsa_id, required=False),
+        "organisation_id": org_id,
+        "active": bool(data.active),
+        "roles": roles,
+        "desks": desks,
+    }
+
+
+def _set_roles_and_desks(user: User, roles: list[Role], desks: list[Desk]) -> dict[str, list[Any]]:
+    diff: dict[str, list[Any]] = {}
+    old_roles = sorted(user.roles)
+    if old_roles != roles:
+        user.role_rows = [UserRole(role=str(r)) for r in roles]
+        diff["roles"] = [[str(r) for r in old_roles], [str(r) for r in roles]]
+    old_desks = [d.id for d in user.desks]
+    if old_desks != [d.id for d in desks]:
+        user.desks = desks
+        diff["desks"] = [old_desks, [d.id for d in desks]]
+    return diff
+
+
+def create_user(actor: User | None, data: UserInput, password: str) -> User:
+    fields = _user_fields(data)
+    _validate_password(password, fields["username"])
+    roles, desks = fields.pop("roles"), fields.pop("desks")
+    user = User(**fields, password_hash=hash_password(password), session_token=secrets.token_hex(16))
+    db.session.add(user)
+    _set_roles_and_desks(user, roles, desks)
+    _flush_unique(f"Användarnamnet {fields['username']}")
+    audit.record(
+        db.session, actor, "user.create", "user", user.id,
+        {"username": user.username, "roles": [str(r) for r in roles], "desks": [d.id for d in desks],
+         "organisation_id": user.organisation_id},
+        organisation_id=user.organisation_id,
+    )
+    return user
+
+
+def update_user(actor: User, user: User, data: UserInput) -> User:
+    require_role(actor, Role.ADMIN)
+    fields = _user_fields(data)
+    roles, desks = fields.pop("roles"), fields.pop("desks")
+    if user.id == actor.id and (Role.ADMIN not in roles or not fields["active"]):
+        raise Conflict("Du kan inte ta bort din egen administratörsroll eller inaktivera dig själv.")
+    diff = _apply(user, fields)
+    diff.update(_set_roles_and_desks(user, roles, desks))
+    if "active" in diff or "roles" in diff:
+        user.session_token = secrets.token_hex(16)  # ends the user's sessions
+    _flush_unique(f"Användarnamnet {fields['username']}")
+    if diff:
+        audit.record(db.session, actor, "user.update", "user", user.id, diff, organisation_id=user.organisation_id)
+    return user
+
+
+def set_password(actor: User, user: User, password: str, *, current_password: str | None = None) -> None:
+    """Admins set anyone's password; a user changes their own with the current one."""
+    if actor.id != user.id:
+        require_role(actor, Role.ADMIN)
+    elif not check_password(user.password_hash, current_password or ""):
+        raise InvalidInput("Nuvarande lösenord stämmer inte.", field="current_password")
+    _validate_password(password, user.username)
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)
+    audit.record(db.session, actor, "user.password_set", "user", user.id, organisation_id=user.organisation_id)
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+# ---------------------------------------------------------------- organisations, units, desks, pilots
+
+
+def save_organisation(actor: User, org: Organisation | None, *, name: str, org_number: str, kind: str) -> Organisation:
+    require_role(actor, Role.ADMIN)
+    try:
+        number = normalise_org_number(org_number)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="org_number") from None
+    if kind not in ("region", "municipality", "other"):
+        raise InvalidInput("Okänd organisationstyp.")
+    fields = {"name": _clean_text(name, "Namn", max_length=200), "org_number": number, "kind": kind}
+    return _save(actor, Organisation, org, fields, "organisation", f"Organisationsnumret {number}")
+
+
+def save_unit(
+    actor: User, unit: Unit | None, *, name: str, hsa_id: str, organisation_id: int, parent_id: int | None, town: str
+) -> Unit:
+    require_role(actor, Role.ADMIN)
+    get_or_404(Organisation, organisation_id, "Organisationen")
+    if parent_id is not None:
+        parent = get_or_404(Unit, parent_id, "Överordnad enhet")
+        if unit is not None and _is_descendant(parent, unit):
+            raise InvalidInput("En enhet kan inte ligga under sig själv.")
+    fields = {
+        "name": _clean_text(name, "Namn", max_length=200),
+        "hsa_id": _hsa_id(hsa_id, required=True),
+        "organisation_id": organisation_id,
+        "parent_id": parent_id,
+        "town": _clean_text(town, "Ort", max_length=100, required=False),
+    }
+    return _save(actor, Unit, unit, fields, "unit", f"HSA-id {fields['hsa_id']}")
+
+
+def _is_descendant(candidate: Unit, ancestor: Unit) -> bool:
+    node: Unit | None = candidate
+    while node is not None:
+        if node.id == ancestor.id:
+            return True
+        node = node.parent
+    return False
+
+
+def save_desk(
+    actor: User, desk: Desk | None, *, name: str, town: str, organisation_id: int, is_regional: bool,
+    opening_hours: str, active: bool = True,
+) -> Desk:
+    require_role(actor, Role.ADMIN)
+    get_or_404(Organisation, organisation_id, "Organisationen")
+    fields = {
+        "name": _clean_text(name, "Namn", max_length=200),
+        "town": _clean_text(town, "Ort", max_length=100),
+        "organisation_id": organisation_id,
+        "is_regional": bool(is_regional),
+        "opening_hours": _clean_text(opening_hours, "Öppettider", max_length=300, required=False),
+        "active": bool(active),
+    }
+    return _save(actor, Desk, desk, fields, "desk", f"Kortutlämningen {fields['name']}")
+
+
+def save_pilot_period(
+    actor: User, period: PilotPeriod | None, *, desk_id: int, name: str, year: int, week_from: int, week_to: int
+) -> PilotPeriod:
+    require_role(actor, Role.ADMIN)
+    get_or_404(Desk, desk_id, "Kortutlämningen")
+    weeks_in_year = datetime(year, 12, 28).isocalendar().week if 2000 <= year <= 2100 else 0
+    if not weeks_in_year:
+        raise InvalidInput("Året måste vara mellan 2000 och 2100.")
+    if not (1 <= week_from <= week_to <= weeks_in_year):
+        raise InvalidInput(f"Veckorna ska ligga mellan 1 och {weeks_in_year} och första veckan före sista.")
+    fields = {
+        "desk_id": desk_id, "name": _clean_text(name, "Namn", max_length=100),
+        "year": year, "week_from": week_from, "week_to": week_to,
+    }
+    return _save(actor, PilotPeriod, period, fields, "pilot_period", "En pilotperiod som börjar samma vecka")
+
+
+def _save(actor: User | None, model: type, obj: Any, fields: dict[str, Any], target: str, unique_what: str) -> Any:
+    """Create or update a register row with its audit row: one home for the register's bookkeeping."""
+    if obj is None:
+        obj = model(**fields)
+        db.session.add(obj)
+        _flush_unique(unique_what)
+        diff: dict[str, Any] = fields
+        action = f"{target}.create"
+    else:
+        diff = _apply(obj, fields)
+        _flush_unique(unique_what)
+        action = f"{target}.update"
+    if diff:
+        org_id = obj.id if isinstance(obj, Organisation) else getattr(obj, "organisation_id", None)
+        audit.record(db.session, actor, action, target, obj.id, diff, organisation_id=org_id)
+    return obj
+
+
+def list_all(model: type, *order_by: Any) -> list[Any]:
+    return list(db.session.scalars(select(model).order_by(*order_by)))
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Return the token row and the plaintext, which is shown once and never stored."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id, name=_clean_text(name, "Namn", max_length=100), token_hash=_digest(plaintext),
+        prefix=plaintext[:10],
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        db.session, user, "api_token.create", "user", user.id, {"token_id": row.id, "name": row.name},
+        organisation_id=user.organisation_id,
+    )
+    return row, plaintext
+
+
+def revoke_api_token(actor: User, token_id: int) -> ApiToken:
+    row = get_or_404(ApiToken, token_id, "API-nyckeln")
+    if row.user_id != actor.id:
+        require_role(actor, Role.ADMIN)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            db.session, actor, "api_token.revoke", "user", row.user_id, {"token_id": row.id},
+            organisation_id=row.user.organisation_id,
+        )
+    return row
+
+
+def user_for_token(plaintext: str) -> User | None:
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now  # at most one write a minute per token, not one per request
+    return row.user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

@@ -1,0 +1,93 @@
+"""Token authentication and the route registry the OpenAPI document is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from cardadmin.accounts.service import user_for_token
+from cardadmin.db import db
+from cardadmin.errors import Forbidden, InvalidInput, Unauthorized
+from cardadmin.roles import Role
+from cardadmin.security import PUBLIC, access_of, allow, public
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    roles: frozenset[Role] | None  # None: public
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    request_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    rule: str,
+    *,
+    summary: str,
+    roles: tuple[Role, ...] | None,
+    method: str = "GET",
+    parameters: list[dict[str, Any]] | None = None,
+    request_schema: dict[str, Any] | None = None,
+    response_schema: dict[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an API route with its access rule and its OpenAPI description in one place."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view = public(view) if roles is None else allow(*roles)(view)
+        api_bp.add_url_rule(rule, view_func=view, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                rule, method, view.__name__, summary, None if roles is None else frozenset(roles),
+                parameters or [], request_schema, response_schema,
+            )
+        )
+        return view
+
+    return decorate
+
+
+def json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    body = request.get_json(silent=False)  # malformed JSON → 400 through the JSON error handler
+    if not isinstance(body, dict):
+        raise InvalidInput("Begärans innehåll ska vara ett JSON-objekt.")
+    return body
+
+
+@api_bp.before_request
+def _authenticate() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or access_of(view) == PUBLIC:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthorized("Giltig API-nyckel saknas (Authorization: Bearer …).")
+    allowed = access_of(view)
+    if not isinstance(allowed, frozenset) or not user.has_role(*allowed):
+        raise Forbidden("API-nyckelns användare saknar behörighet för den här åtgärden.")
+    g.api_user = user
+    if db.session.dirty:
+        db.session.commit()  # the token's last-used time
+
+
+@api_bp.after_request
+def _unauthorized_header(response: Any) -> Any:
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cardadmin"'
+    return response

@@ -1,0 +1,91 @@
+"""Settings from the environment.
+
+One place reads the environment; everything else reads ``app.config``. Production refuses to start
+without a real secret key, and cookies are marked Secure there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from cardadmin.errors import ConfigurationError
+
+ENVIRONMENTS = ("development", "production")
+DEFAULT_SQLITE = "sqlite:///instance/cardadmin.db"
+
+
+def _absolute_sqlite(url: str, root: Path) -> str:
+    """Make a relative SQLite path relative to the project root, not the caller's working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        return prefix + str(root / url[len(prefix):])
+    return url
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and use the psycopg 3 driver."""
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+def _development_key(path: Path) -> str:
+    """Development only: a random key kept in instance/ (mode 0600) so logins survive a restart."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    overrides = overrides or {}
+    root = Path(__file__).resolve().parent.parent
+    mode = overrides.get("CARDADMIN_ENV", env.get("CARDADMIN_ENV", "development"))
+    if mode not in ENVIRONMENTS:
+        raise ConfigurationError(f"CARDADMIN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}")
+    production = mode == "production"
+
+    secret = overrides.get("SECRET_KEY", env.get("SECRET_KEY"))
+    if not secret:
+        if production:
+            raise ConfigurationError("SECRET_KEY must be set in production (CARDADMIN_ENV=production)")
+        secret = _development_key(root / "instance" / "secret_key")
+    elif production and len(secret) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
+
+    url = overrides.get("DATABASE_URL", env.get("DATABASE_URL", DEFAULT_SQLITE))
+    config = {
+        "CARDADMIN_ENV": mode,
+        "SECRET_KEY": secret,
+        "DATABASE_URL": normalise_database_url(_absolute_sqlite(url, root)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "cardadmin_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
+        "IDLE_TIMEOUT": timedelta(minutes=int(env.get("CARDADMIN_IDLE_MINUTES", "30"))),
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "WTF_CSRF_SSL_STRICT": production,
+        # Forms are small; file imports (later issues) set their own, larger limits per route.
+        "MAX_CONTENT_LENGTH": int(env.get("CARDADMIN_MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
+        "ALLOW_TEST_IDENTITIES": not production,
+        "TESTING": False,
+    }
+    config.update(overrides)
+    return config

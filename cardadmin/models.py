@@ -1,0 +1,6 @@
+"""Import every model module so Base.metadata knows all tables (Alembic, create_all, tests)."""
+
+
+def import_all() -> None:
+    from cardadmin.accounts import models as _accounts  # noqa: F401
+    from cardadmin.audit import models as _audit  # noqa: F401

@@ -1,0 +1,28 @@
+"""UTC in the database; Europe/Stockholm and ISO weeks at the edge."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/Stockholm")
+
+
+def local(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day_start(day: date) -> datetime:
+    """The UTC instant a Swedish calendar day begins."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(UTC)
+
+
+def local_day_end(day: date) -> datetime:
+    return local_day_start(day + timedelta(days=1))
+
+
+def iso_week_label(value: date) -> str:
+    year, week, _ = value.isocalendar()
+    return f"{year} v.{week:02d}"

@@ -1,0 +1,3 @@
+from cardadmin import create_app
+
+app = create_app()
