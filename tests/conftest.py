@@ -131,9 +131,22 @@ class Client(FlaskClient):
 
 
 @pytest.fixture
-def client(app: Flask) -> Client:
-    app.test_client_class = Client
-    return app.test_client()  # type: ignore[return-value]
+def new_client(app: Flask) -> Any:
+    """Another browser: its own cookies (optionally on another app instance or client address)."""
+
+    def build(on: Flask | None = None, address: str = "127.0.0.1") -> Client:
+        target = on or app
+        target.test_client_class = Client
+        browser = target.test_client()
+        browser.environ_base = {"REMOTE_ADDR": address}
+        return browser  # type: ignore[return-value]
+
+    return build
+
+
+@pytest.fixture
+def client(new_client: Any) -> Client:
+    return new_client()
 
 
 @pytest.fixture
