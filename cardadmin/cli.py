@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
@@ -20,24 +22,35 @@ def _create_app() -> Any:
     return create_app()
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def translate_errors(command: F) -> F:
+    """Domain errors end as a clean Swedish message and exit code 2, never a traceback; the same
+    whether the command runs as `cardadmin …` or `flask --app wsgi …`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CardAdminError as exc:
+            with contextlib.suppress(RuntimeError):  # no app context left
+                db.session.rollback()
+            click.echo(f"Fel: {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class CardAdminGroup(FlaskGroup):
-    """Domain errors end as a clean Swedish message and exit code 2, never a traceback."""
+    """The console script: an app that cannot start as configured says why, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CardAdminError as exc:
-            db_rollback()
-            click.echo(f"Fel: {exc.message}", err=True)
-            sys.exit(2)
         except ConfigurationError as exc:
             click.echo(f"Konfigurationsfel: {exc}", err=True)
             sys.exit(2)
-
-
-def db_rollback() -> None:
-    with contextlib.suppress(RuntimeError):  # no app context left
-        db.session.rollback()
 
 
 @click.group("db", help="Databasens schema (Alembic).")
@@ -48,6 +61,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
 @with_appcontext
+@translate_errors
 def db_upgrade(revision: str) -> None:
     """Uppgradera databasen till REVISION (standard: senaste)."""
     from cardadmin import migrate
@@ -59,6 +73,7 @@ def db_upgrade(revision: str) -> None:
 @db_group.command("downgrade")
 @click.argument("revision")
 @with_appcontext
+@translate_errors
 def db_downgrade(revision: str) -> None:
     """Nedgradera databasen till REVISION."""
     from cardadmin import migrate
@@ -74,6 +89,7 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @with_appcontext
+@translate_errors
 def audit_verify() -> None:
     """Kontrollera hashkedjan; avslutar med kod 1 vid första brutna rad."""
     from cardadmin import audit
@@ -92,6 +108,7 @@ def audit_verify() -> None:
 
 @click.command("demo")
 @with_appcontext
+@translate_errors
 def demo_command() -> None:
     """Fyll en tom databas med demodata (vägras i produktion)."""
     from cardadmin import demo
@@ -106,6 +123,7 @@ def demo_command() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
+@translate_errors
 def serve_command(host: str, port: int) -> None:
     """Uppgradera databasen, lägg in demodata om den är tom, och starta appen."""
     from werkzeug.serving import run_simple

@@ -123,6 +123,8 @@ class Client(FlaskClient):
         return self.post(path, data=payload, **kwargs)
 
     def login(self, username: str, password: str = PASSWORD) -> Any:
+        if self.get("/login").status_code == 302:  # someone is logged in here: log out first
+            self.post_form("/logout")
         self.fetch_csrf("/login")
         response = self.post_form("/login", {"username": username, "password": password})
         if response.status_code == 302:
