@@ -28,6 +28,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.audit import views as audit_views
     from cardadmin.db import db
 
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
     db.init_app(app)
     security.init_app(app)
     handlers.init_app(app)

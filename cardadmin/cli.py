@@ -142,7 +142,23 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-COMMANDS = [db_group, audit_group, demo_command, serve_command]
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", required=True)
+@click.password_option("--password", prompt="Lösenord", confirmation_prompt="Upprepa lösenordet")
+@with_appcontext
+@translate_errors
+def create_admin_command(username: str, full_name: str, password: str) -> None:
+    """Skapa en administratör (första inloggningen i en ny installation)."""
+    from cardadmin.accounts import service
+    from cardadmin.roles import Role
+
+    user = service.create_user(None, service.UserInput(username, full_name, roles=[Role.ADMIN]), password)
+    db.session.commit()
+    click.echo(f"Administratören {user.username} är skapad.")
+
+
+COMMANDS = [db_group, audit_group, demo_command, serve_command, create_admin_command]
 
 
 def register_flask_commands(app: Any) -> None:

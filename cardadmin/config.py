@@ -85,6 +85,8 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
         "ALLOW_TEST_IDENTITIES": not production,
+        # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many).
+        "PROXY_COUNT": int(env.get("CARDADMIN_PROXY_COUNT", "0")),
         "TESTING": False,
     }
     config.update(overrides)

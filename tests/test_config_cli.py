@@ -92,3 +92,31 @@ def test_console_script_runs_migrations_and_demo(tmp_path):
     prod = subprocess.run([exe, "demo"], env={**env, "CARDADMIN_ENV": "production"}, capture_output=True,
                           text=True, timeout=60)
     assert prod.returncode == 2 and "Traceback" not in prod.stderr
+
+
+def test_create_admin_command(app, runner):
+    result = runner.invoke(args=["create-admin", "Chef", "--full-name", "Chef Chefsson"],
+                           input="Long-enough-pw\nLong-enough-pw\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "chef"))
+        assert user.roles == {Role.ADMIN}
+    again = runner.invoke(args=["create-admin", "chef", "--full-name", "X"], input="Long-enough-pw\nLong-enough-pw\n")
+    assert again.exit_code == 2 and "finns redan" in again.output
+
+
+def test_proxy_count_trusts_forwarded_address_only_when_set(make_app):
+    from flask import request
+
+    for overrides, expected in (({}, "127.0.0.1"), ({"PROXY_COUNT": 1}, "203.0.113.9")):
+        app = make_app(**overrides)
+        seen = {}
+
+        @app.route("/_addr")
+        def _addr(seen=seen):
+            seen["addr"] = request.remote_addr
+            return ""
+
+        _addr._cardadmin_access = "public"
+        app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert seen["addr"] == expected
