@@ -39,7 +39,8 @@ stamp=.venv/.cardadmin-installed
 extras=""
 [ "$want_test" = 1 ] && extras="[test]"
 if [ ! -f "$stamp$extras" ] || [ pyproject.toml -nt "$stamp$extras" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".${extras}"
+  # (grep drops this machine kind's notes about local package mirrors it does not have)
+  .venv/bin/pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q -e ".${extras}" 2>&1 | { grep -vE "^WARNING: Location|BuildBackendWarning|^  " || true; }
   touch "$stamp$extras"
 fi

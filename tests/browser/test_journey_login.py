@@ -56,3 +56,13 @@ def test_admin_form_errors_are_visible_and_tied_to_fields(live_server, page):
     assert page.get_by_text("kontrollsiffra").is_visible()
     assert page.get_by_label("Namn").input_value() == "Storumans kommun"  # what the user typed is kept
     screenshot(page, "admin-organisation-error")
+
+
+def test_first_invalid_field_gets_the_focus(live_server, page):
+    _log_in(page, live_server, "admin")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/admin/anvandare/ny")
+    page.get_by_label("Användarnamn").fill("ny.person")
+    page.get_by_role("button", name="Spara").click()  # no name, no role: the form comes back with errors
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    assert focused == "full_name"
