@@ -120,3 +120,14 @@ def test_proxy_count_trusts_forwarded_address_only_when_set(make_app):
         _addr._cardadmin_access = "public"
         app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"})
         assert seen["addr"] == expected
+
+
+def test_commands_are_reachable_through_flask_too(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'flask.db'}", "SECRET_KEY": "s" * 40}
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for args in (["db", "upgrade"], ["audit", "verify"]):
+        done = subprocess.run([flask, "--app", "wsgi", *args], env=env, cwd=root, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert "0 rader kontrollerade" in done.stdout
