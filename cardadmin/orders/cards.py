@@ -1,0 +1,161 @@
+"""After hand-over: revocation (kept ten years), expiry, and the desk's support cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from cardadmin import audit
+from cardadmin.accounts.models import Desk, User
+from cardadmin.db import db, utcnow
+from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.orders import states
+from cardadmin.orders.models import Card, Order, Revocation, RevocationReason, SupportCase, SupportChannel, SupportKind
+from cardadmin.orders.queries import get_card
+from cardadmin.orders.service import today, transition
+from cardadmin.orders.states import Status
+from cardadmin.people.models import Person
+from cardadmin.people.service import clean_text
+from cardadmin.roles import Role
+from cardadmin.security import require_role
+
+RETENTION_YEARS = 10
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February → 1 March: never shorter than the full period
+        return moment.replace(year=moment.year + years, month=3, day=1)
+
+
+def _revoke(actor: Any, card: Card, reason: RevocationReason, requested_by: str, comment: str = "") -> Revocation:
+    if card.status not in states.CARD_LIVE:
+        raise Conflict(f"Kortet {card.card_number} är redan {Status(card.status).label.lower()}.")
+    order = db.session.scalar(select(Order).where(Order.card_id == card.id))
+    if order is not None:
+        transition(order, Status.REVOKED, actor)
+    else:
+        states.check(card.status, Status.REVOKED, actor)
+    now = utcnow()
+    card.status, card.status_changed_at = Status.REVOKED, now
+    row = Revocation(card_id=card.id, reason=str(reason), requested_by=requested_by, comment=comment,
+                     recorded_by_id=getattr(actor, "id", None), revoked_at=now,
+                     retain_until=add_years(now, RETENTION_YEARS))
+    db.session.add(row)
+    db.session.flush()
+    audit.record(db.session, actor, "card.revoke", "card", card.id,
+                 {"card_number": card.card_number, "reason": str(reason), "requested_by": requested_by,
+                  "revocation_id": row.id, "order_id": order.id if order else None,
+                  "retain_until": row.retain_until},
+                 organisation_id=card.organisation_id)
+    return row
+
+
+def revoke_card(actor: User | None, card_id: int, reason: str, requested_by: str, comment: str = "") -> Revocation:
+    """Revoke (spärra) a card. ``actor`` None is the scheduled sweep."""
+    if actor is not None:
+        require_role(actor, Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
+    try:
+        why = RevocationReason(reason)
+    except ValueError:
+        raise InvalidInput("Välj ett giltigt skäl för spärren.", field="reason") from None
+    requested = clean_text(requested_by, "Vem begärde spärren", max_length=200)
+    comment = clean_text(comment, "Kommentar", max_length=1000, required=False)
+    return _revoke(actor, get_card(actor, card_id), why, requested, comment)
+
+
+def revoke_as_replaced(actor: User, old: Card, new: Card) -> None:
+    """Link the two cards; revoke the old one unless that has already happened (lost, stolen, ...)."""
+    if old.status in states.CARD_LIVE:
+        _revoke(actor, old, RevocationReason.REPLACED, f"Ersatt av kort {new.card_number}")
+    old.replaced_by_id, new.replaces_id = new.id, old.id
+    db.session.flush()
+
+
+def expire_card(actor: User | None, card_id: int) -> Card:
+    card = get_card(actor, card_id)
+    if card.expires_on is None or card.expires_on > today():
+        raise Conflict("Kortet har inte passerat sitt utgångsdatum.")
+    order = db.session.scalar(select(Order).where(Order.card_id == card.id))
+    if order is not None:
+        transition(order, Status.EXPIRED, actor)
+    else:
+        states.check(card.status, Status.EXPIRED, actor)
+    card.status, card.status_changed_at = Status.EXPIRED, utcnow()
+    db.session.flush()
+    audit.record(db.session, actor, "card.expire", "card", card.id,
+                 {"card_number": card.card_number, "expires_on": card.expires_on.isoformat()},
+                 organisation_id=card.organisation_id)
+    return card
+
+
+def delete_revocation(actor: User, revocation_id: int) -> None:
+    """Only once the retention period is over (the model refuses it too, whoever asks)."""
+    require_role(actor, Role.ADMIN)
+    row = db.session.get(Revocation, revocation_id)
+    if row is None:
+        raise NotFound("Spärruppgiften finns inte.")
+    if row.retain_until > utcnow():
+        raise Conflict(f"Spärruppgifter ska sparas till {row.retain_until:%Y-%m-%d} och får inte tas bort.")
+    audit.record(db.session, actor, "revocation.delete", "card", row.card_id,
+                 {"revocation_id": row.id, "reason": row.reason, "retain_until": row.retain_until},
+                 organisation_id=row.card.organisation_id)
+    db.session.delete(row)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- support cases
+
+
+@dataclass
+class SupportInput:
+    kind: str
+    channel: str
+    out_of_hours: bool = False
+    description: str = ""
+    resolution: str = ""
+    card_id: int | None = None
+    person_id: int | None = None
+    desk_id: int | None = None
+    minutes_spent: int = 0
+
+
+def open_support_case(actor: User, data: SupportInput) -> SupportCase:
+    require_role(actor, Role.CARD_ADMIN, Role.ADMIN)
+    try:
+        kind, channel = SupportKind(data.kind), SupportChannel(data.channel)
+    except ValueError:
+        raise InvalidInput("Välj ärendetyp och kanal.", field="kind") from None
+    if not isinstance(data.minutes_spent, int) or not 0 <= data.minutes_spent <= 1440:
+        raise InvalidInput("Tidsåtgången ska vara 0–1440 minuter.", field="minutes_spent")
+    my_desks = {d.id for d in actor.desks}
+    desk_id = data.desk_id if data.desk_id is not None else (next(iter(my_desks)) if len(my_desks) == 1 else None)
+    if desk_id is not None and (db.session.get(Desk, desk_id) is None or
+                                (desk_id not in my_desks and not actor.has_role(Role.ADMIN))):
+        raise Forbidden("Välj en av dina kortutlämningar.")
+    card = db.session.get(Card, data.card_id) if data.card_id is not None else None
+    person = db.session.get(Person, data.person_id) if data.person_id is not None else None
+    if (data.card_id is not None and card is None) or (data.person_id is not None and person is None):
+        raise NotFound("Kortet eller personen finns inte.")
+    if card is not None and person is None:
+        person = card.person
+    row = SupportCase(
+        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours),
+        description=clean_text(data.description, "Beskrivning", max_length=4000, required=False),
+        resolution=clean_text(data.resolution, "Åtgärd", max_length=4000, required=False),
+        card_id=card.id if card else None, person_id=person.id if person else None, desk_id=desk_id,
+        organisation_id=person.organisation_id if person else None, minutes_spent=data.minutes_spent,
+        handled_by_id=actor.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(db.session, actor, "support_case.create", "support_case", row.id,
+                 {"kind": row.kind, "channel": row.channel, "out_of_hours": row.out_of_hours,
+                  "minutes_spent": row.minutes_spent, "card_id": row.card_id, "person_id": row.person_id,
+                  "desk_id": desk_id},
+                 organisation_id=row.organisation_id)
+    return row

@@ -1,0 +1,112 @@
+"""Scoped reads. The scope is part of every SELECT, so no caller can forget to filter afterwards.
+
+RA officer: orders and cards of their own organisation's staff, whatever desk; card administrator: those of
+their desks; orderer: the orders they placed (and those orders' cards); admin: everything; evaluator: nothing
+here (aggregates only). A user with several roles sees the union.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+
+from cardadmin.db import db
+from cardadmin.errors import InvalidInput, NotFound
+from cardadmin.orders.models import Card, Order
+from cardadmin.orders.states import Status
+from cardadmin.roles import Role
+
+Cursor = tuple[datetime, int]  # keyset position: (created_at, id) of the last row shown
+MAX_PAGE = 200
+
+
+def _desk_ids(actor: Any) -> list[int]:
+    return [d.id for d in actor.desks]
+
+
+def order_scope(actor: Any) -> ColumnElement[bool]:
+    if actor is None or actor.has_role(Role.ADMIN):
+        return true()
+    terms: list[ColumnElement[bool]] = []
+    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
+        terms.append(Order.organisation_id == actor.organisation_id)
+    if actor.has_role(Role.CARD_ADMIN) and actor.desks:
+        terms.append(Order.desk_id.in_(_desk_ids(actor)))
+    if actor.has_role(Role.ORDERER):
+        terms.append(Order.orderer_id == actor.id)
+    return or_(*terms) if terms else false()
+
+
+def card_scope(actor: Any) -> ColumnElement[bool]:
+    if actor is None or actor.has_role(Role.ADMIN):
+        return true()
+    terms: list[ColumnElement[bool]] = []
+    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
+        terms.append(Card.organisation_id == actor.organisation_id)
+    if actor.has_role(Role.CARD_ADMIN) and actor.desks:
+        terms.append(Card.desk_id.in_(_desk_ids(actor)))
+    if actor.has_role(Role.ORDERER):
+        terms.append(Card.id.in_(select(Order.card_id).where(Order.orderer_id == actor.id)))
+    return or_(*terms) if terms else false()
+
+
+def visible_orders(actor: Any) -> Select[tuple[Order]]:
+    return select(Order).where(order_scope(actor))
+
+
+def visible_cards(actor: Any) -> Select[tuple[Card]]:
+    return select(Card).where(card_scope(actor))
+
+
+def get_order(actor: Any, order_id: int) -> Order:
+    order = db.session.scalar(visible_orders(actor).where(Order.id == order_id))
+    if order is None:
+        raise NotFound("Beställningen finns inte.")
+    return order
+
+
+def get_card(actor: Any, card_id: int) -> Card:
+    card = db.session.scalar(visible_cards(actor).where(Card.id == card_id))
+    if card is None:
+        raise NotFound("Kortet finns inte.")
+    return card
+
+
+def _page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int) -> list[Order]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"Sidstorleken ska vara mellan 1 och {MAX_PAGE}.")
+    if after is not None:
+        created, last_id = after
+        stmt = stmt.where(or_(Order.created_at > created, and_(Order.created_at == created, Order.id > last_id)))
+    return list(db.session.scalars(stmt.order_by(Order.created_at, Order.id).limit(limit)))
+
+
+def ra_queue(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
+    """Everything waiting for this RA officer's decision, oldest first (index ix_card_order_ra_queue)."""
+    if not actor.has_role(Role.RA_OFFICER) or actor.organisation_id is None:
+        return []
+    stmt = select(Order).where(Order.status == Status.ORDERED, Order.organisation_id == actor.organisation_id)
+    return _page(stmt, after, limit)
+
+
+def desk_queue(
+    actor: Any, status: Status, *, desk_id: int | None = None, after: Cursor | None = None, limit: int = 50
+) -> list[Order]:
+    """Orders of one status at the actor's desks (or one of them), oldest first (ix_card_order_desk_queue)."""
+    desks = _desk_ids(actor) if actor.has_role(Role.CARD_ADMIN) else []
+    if desk_id is not None:
+        desks = [d for d in desks if d == desk_id]
+    if not desks:
+        return []
+    stmt = select(Order).where(Order.status == status, Order.desk_id.in_(desks))
+    return _page(stmt, after, limit)
+
+
+def my_orders(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
+    return _page(select(Order).where(Order.orderer_id == actor.id), after, limit)
+
+
+def cursor_of(order: Order) -> Cursor:
+    return (order.created_at, order.id)

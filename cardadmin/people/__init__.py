@@ -1,0 +1,1 @@
+"""Card holders (persons), their HSA identity and employer."""

@@ -1,0 +1,60 @@
+"""The card holder. Column comments name the HSA (LDAP) attribute each field mirrors, so the HSA issue can map
+directory entries onto this same model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cardadmin.accounts.models import Organisation, Unit
+from cardadmin.db import Base, UTCDateTime, utcnow
+from cardadmin.identifiers import mask_personnummer
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hsa_id: Mapped[str] = mapped_column(String(31), unique=True)  # hsaIdentity
+    given_name: Mapped[str] = mapped_column(String(100))  # givenName
+    surname: Mapped[str] = mapped_column(String(100))  # sn
+    title: Mapped[str] = mapped_column(String(100), default="")  # title
+    mail: Mapped[str] = mapped_column(String(254), default="")  # mail
+    telephone: Mapped[str] = mapped_column(String(40), default="")  # telephoneNumber
+    # Employer: the organisation whose RA officer approves this person's card orders.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # Normalised YYYYMMDDNNNN. Private attribute: read it masked via ``personnummer_masked``; only the
+    # service (which validates it) writes it, and nothing logs or exports it.
+    _personnummer: Mapped[str | None] = mapped_column("personnummer", String(12))
+    protected_identity: Mapped[bool] = mapped_column(Boolean, default=False)  # skyddad identitet
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+    __table_args__ = (Index("ix_person_name", "surname", "given_name"),)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.surname}"
+
+    @property
+    def has_personnummer(self) -> bool:
+        return self._personnummer is not None
+
+    @property
+    def personnummer_masked(self) -> str:
+        return mask_personnummer(self._personnummer) if self._personnummer else ""
+
+    def personnummer_matches(self, normalised: str) -> bool:
+        """Compare without handing the number out (e.g. against the one read from a card certificate)."""
+        return self._personnummer is not None and self._personnummer == normalised
+
+    def __repr__(self) -> str:  # never the personal identity number
+        return f"<Person {self.id} {self.hsa_id}>"

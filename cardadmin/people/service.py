@@ -1,0 +1,195 @@
+"""Rules for card holders: create, update, find. Writes audit rows; callers commit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from cardadmin import audit
+from cardadmin.accounts.models import Organisation, Unit, User
+from cardadmin.accounts.service import get_or_404
+from cardadmin.db import db
+from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.identifiers import parse_hsa_id, parse_personnummer
+from cardadmin.people.models import Person
+from cardadmin.roles import Role
+from cardadmin.security import require_role
+
+EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
+_PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
+_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class PersonInput:
+    hsa_id: str
+    given_name: str
+    surname: str
+    organisation_id: int
+    title: str = ""
+    mail: str = ""
+    telephone: str = ""
+    unit_id: int | None = None
+    personnummer: str | None = None  # as typed; validated and normalised here
+    protected_identity: bool = False
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label} måste fyllas i.", field=label)
+    if len(value) > max_length:
+        raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
+    return value
+
+
+def parse_hsa(value: str | None, label: str = "HSA-id") -> str:
+    if not (value or "").strip():
+        raise InvalidInput(f"{label} måste fyllas i.", field="hsa_id")
+    try:
+        hsa_id, _org = parse_hsa_id(value or "", allow_test=current_app.config["ALLOW_TEST_IDENTITIES"])
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="hsa_id") from None
+    return hsa_id
+
+
+def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
+    get_or_404(Organisation, data.organisation_id, "Organisationen")
+    if not actor.has_role(Role.ADMIN, Role.CARD_ADMIN) and data.organisation_id != actor.organisation_id:
+        raise Forbidden("Du kan bara registrera personer anställda i din egen organisation.")
+    if data.unit_id is not None:
+        unit = get_or_404(Unit, data.unit_id, "Enheten")
+        if unit.organisation_id != data.organisation_id:
+            raise InvalidInput("Enheten hör inte till personens arbetsgivare.", field="unit_id")
+    mail = clean_text(data.mail, "E-post", max_length=254, required=False)
+    if mail and not _MAIL.match(mail):
+        raise InvalidInput("E-postadressen ser inte ut som en e-postadress.", field="mail")
+    phone = clean_text(data.telephone, "Telefon", max_length=40, required=False)
+    if phone and not _PHONE.match(phone):
+        raise InvalidInput("Telefonnumret får bara innehålla siffror, mellanslag, +, - och parenteser.",
+                           field="telephone")
+    pnr: str | None = None
+    if (data.personnummer or "").strip():
+        try:
+            pnr = parse_personnummer(data.personnummer or "")
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="personnummer") from None
+    if data.start_date and data.end_date and data.end_date < data.start_date:
+        raise InvalidInput("Slutdatum kan inte ligga före startdatum.", field="end_date")
+    return {
+        "hsa_id": parse_hsa(data.hsa_id),
+        "given_name": clean_text(data.given_name, "Förnamn", max_length=100),
+        "surname": clean_text(data.surname, "Efternamn", max_length=100),
+        "title": clean_text(data.title, "Titel", max_length=100, required=False),
+        "mail": mail,
+        "telephone": phone,
+        "organisation_id": data.organisation_id,
+        "unit_id": data.unit_id,
+        "_personnummer": pnr,
+        "protected_identity": bool(data.protected_identity),
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+    }
+
+
+def _audit_view(values: dict[str, Any], protected: bool) -> dict[str, Any]:
+    """What the log may hold: never the number itself, and no names/contact for protected persons."""
+    hidden = {"given_name", "surname", "title", "mail", "telephone"} if protected else set()
+    out = {k: v for k, v in values.items() if k != "_personnummer" and k not in hidden}
+    if "_personnummer" in values:
+        out["personnummer"] = "angivet" if values["_personnummer"] else "saknas"
+    return out
+
+
+def _flush(hsa_id: str) -> None:
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"Det finns redan en person med HSA-id {hsa_id}.") from None
+
+
+def create_person(actor: User, data: PersonInput) -> Person:
+    require_role(actor, *EDITORS)
+    values = _validate(actor, data)
+    if db.session.scalar(select(Person.id).where(Person.hsa_id == values["hsa_id"])) is not None:
+        raise Conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
+    person = Person(**values)
+    db.session.add(person)
+    _flush(values["hsa_id"])
+    audit.record(db.session, actor, "person.create", "person", person.id,
+                 _audit_view(values, person.protected_identity), organisation_id=person.organisation_id)
+    return person
+
+
+def update_person(actor: User, person_id: int, data: PersonInput) -> Person:
+    require_role(actor, *EDITORS)
+    person = _scoped_get(actor, person_id)
+    values = _validate(actor, data)
+    diff: dict[str, Any] = {}
+    for name in values:
+        old, new = getattr(person, name), values[name]
+        if old != new:
+            setattr(person, name, new)
+            diff[name] = [old, new]
+    if diff:
+        _flush(values["hsa_id"])
+        logged = _audit_view(diff, person.protected_identity or "protected_identity" in diff)
+        if "_personnummer" in diff:
+            logged["personnummer"] = "ändrat"
+        audit.record(db.session, actor, "person.update", "person", person.id, logged,
+                     organisation_id=person.organisation_id)
+    return person
+
+
+# ---------------------------------------------------------------- finding people
+
+
+def visible_persons(actor: User) -> Select[tuple[Person]]:
+    """Admins and card administrators (whose desks serve several organisations) see every person;
+    orderers and RA officers their own organisation's staff; anyone else nobody."""
+    stmt = select(Person)
+    if actor.has_role(Role.ADMIN, Role.CARD_ADMIN):
+        return stmt
+    if actor.has_role(Role.ORDERER, Role.RA_OFFICER) and actor.organisation_id is not None:
+        return stmt.where(Person.organisation_id == actor.organisation_id)
+    return stmt.where(false())
+
+
+def _scoped_get(actor: User, person_id: int) -> Person:
+    person = db.session.scalar(visible_persons(actor).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("Personen finns inte.")
+    return person
+
+
+def find_by_hsa_id(actor: User, hsa_id: str) -> Person | None:
+    return db.session.scalar(visible_persons(actor).where(Person.hsa_id == (hsa_id or "").strip()))
+
+
+def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:
+    """By HSA-ID prefix or name prefix ('Anna', 'Berg', 'Anna Berg'), surname order. Persons with a protected
+    identity are found only by their exact HSA-ID, never by name."""
+    text = (text or "").strip()[:100]
+    if len(text) < 2:
+        raise InvalidInput("Skriv minst två tecken att söka på.", field="q")
+    words = text.split()
+    by_hsa = Person.hsa_id.startswith(text, autoescape=True)
+    name_terms = [or_(Person.given_name.istartswith(w, autoescape=True), Person.surname.istartswith(w, autoescape=True))
+                  for w in words]
+    by_name = Person.protected_identity.is_(False)
+    for term in name_terms:
+        by_name = by_name & term
+    stmt = (visible_persons(actor).where(or_(by_hsa & Person.protected_identity.is_(False), by_name,
+                                             Person.hsa_id == text))
+            .order_by(Person.surname, Person.given_name, Person.id).limit(min(max(limit, 1), 100)))
+    return list(db.session.scalars(stmt))
+
