@@ -26,14 +26,14 @@ def _app(url: str):  # type: ignore[no-untyped-def]
     return app
 
 
-def _ours(path: Path) -> tuple[float, float]:
+def _ours(path: Path, rows: int = ROWS) -> tuple[float, float]:
     from cardadmin import audit
     from cardadmin.db import db
 
     app = _app(f"sqlite:///{path}")
     with app.app_context():
         start = time.perf_counter()
-        for i in range(ROWS):
+        for i in range(rows):
             audit.record(db.session, None, "bench.act", "order", i, {"i": i, "note": "hämtat vid disk"})
             if i % BATCH == BATCH - 1:
                 db.session.commit()
@@ -42,11 +42,11 @@ def _ours(path: Path) -> tuple[float, float]:
         start = time.perf_counter()
         result = audit.verify(db.session)
         check = time.perf_counter() - start
-        assert result.ok and result.checked == ROWS, result
+        assert result.ok and result.checked == rows, result
     return append, check
 
 
-def _floor(path: Path) -> tuple[float, float]:
+def _floor(path: Path, rows: int = ROWS) -> tuple[float, float]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -54,7 +54,7 @@ def _floor(path: Path) -> tuple[float, float]:
     start = time.perf_counter()
     prev = "0" * 64
     conn.execute("BEGIN")
-    for i in range(ROWS):
+    for i in range(rows):
         body = json.dumps({"seq": i + 1, "action": "bench.act", "data": {"i": i, "note": "hämtat vid disk"},
                            "prev_hash": prev}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.sha256(body.encode()).hexdigest()
@@ -75,15 +75,15 @@ def _floor(path: Path) -> tuple[float, float]:
     return append, check
 
 
-def main() -> None:
+def main(rows: int = ROWS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        ours_append, ours_verify = _ours(Path(tmp) / "ours.db")
-        floor_append, floor_verify = _floor(Path(tmp) / "floor.db")
-    print(f"## audit chain (SQLite, {ROWS} rows, {BATCH} per transaction)")
+        ours_append, ours_verify = _ours(Path(tmp) / "ours.db", rows)
+        floor_append, floor_verify = _floor(Path(tmp) / "floor.db", rows)
+    print(f"## audit chain (SQLite, {rows} rows, {BATCH} per transaction)")
     print("| step | cardadmin rows/s | floor rows/s | time ratio (ours / floor) |")
     print("|---|---|---|---|")
-    print(f"| append | {ROWS / ours_append:,.0f} | {ROWS / floor_append:,.0f} | {ours_append / floor_append:.1f} × |")
-    print(f"| verify | {ROWS / ours_verify:,.0f} | {ROWS / floor_verify:,.0f} | {ours_verify / floor_verify:.1f} × |")
+    print(f"| append | {rows / ours_append:,.0f} | {rows / floor_append:,.0f} | {ours_append / floor_append:.1f} × |")
+    print(f"| verify | {rows / ours_verify:,.0f} | {rows / floor_verify:,.0f} | {ours_verify / floor_verify:.1f} × |")
 
 
 if __name__ == "__main__":
