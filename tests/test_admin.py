@@ -179,3 +179,23 @@ def test_navigation_follows_roles(app, new_client, world):
         nav = page.split('aria-label="Huvudmeny"')[1].split("</nav>")[0]
         for label in ["Användare", "Organisationer", "Logg"]:
             assert (f">{label}<" in nav) == (label in links), (username, label)
+
+
+def test_services_refuse_non_admins_whatever_the_edge(app_ctx, world):
+    """The gate protects the pages; the services hold the same rule for the API, CLI and anything else."""
+    import pytest
+
+    from cardadmin.accounts import service
+    from cardadmin.errors import Forbidden
+    from cardadmin.roles import Role
+
+    ra = db.session.get(User, world.users["ra_officer"].id)
+    with pytest.raises(Forbidden):
+        service.create_user(ra, service.UserInput("x.y", "X Y", roles=[Role.ADMIN]), "Long-enough-pw")
+    with pytest.raises(Forbidden):
+        service.save_organisation(ra, None, name="X", org_number="212000-2577", kind="municipality")
+    with pytest.raises(Forbidden):
+        service.update_user(ra, ra, service.UserInput("ra_officer", "RA", roles=[Role.ADMIN],
+                                                      organisation_id=world.region_id))
+    db.session.rollback()
+    assert db.session.get(User, ra.id).roles == {Role.RA_OFFICER}

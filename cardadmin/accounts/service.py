@@ -187,6 +187,9 @@ def _set_roles_and_desks(user: User, roles: list[Role], desks: list[Desk]) -> di
 
 
 def create_user(actor: User | None, data: UserInput, password: str) -> User:
+    """Admins create users; ``actor=None`` is the system (first admin of an installation, demo data)."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
     fields = _user_fields(data)
     _validate_password(password, fields["username"])
     roles, desks = fields.pop("roles"), fields.pop("desks")
