@@ -162,7 +162,9 @@ COMMANDS = [db_group, audit_group, demo_command, serve_command, create_admin_com
 
 
 def register_flask_commands(app: Any) -> None:
-    for command in COMMANDS:
+    from cardadmin.desk.cli import COMMANDS as DESK_COMMANDS
+
+    for command in COMMANDS + DESK_COMMANDS:
         app.cli.add_command(command)
 
 

@@ -77,8 +77,10 @@ class TestPki:
     __test__ = False  # not a pytest class
 
     @classmethod
-    def create(cls, key_type: KeyType = "p256") -> TestPki:
-        now = _now()
+    def create(cls, key_type: KeyType = "p256", *, not_before: dt.datetime | None = None) -> TestPki:
+        """A new root and issuing CA, valid from a day ago (or from `not_before`, for tests that need
+        certificates issued long ago, e.g. expired ones)."""
+        now = not_before + dt.timedelta(days=1) if not_before else _now()
         root_key = generate_key(key_type)
         root = (x509.CertificateBuilder()
                 .subject_name(_ca_name(ROOT_CN)).issuer_name(_ca_name(ROOT_CN))
@@ -102,8 +104,11 @@ class TestPki:
         return cls(root_key, root, ca_key, ca)
 
     def issue(self, key: PrivateKey, *, hsa_id: str, given_name: str, surname: str, card_number: str,
-              signature: bool, days: int = 730, not_before: dt.datetime | None = None) -> x509.Certificate:
-        """An end-entity certificate: authentication (signature=False) or signature (True)."""
+              signature: bool, days: int = 730, not_before: dt.datetime | None = None,
+              key_usage: x509.KeyUsage | None = None) -> x509.Certificate:
+        """An end-entity certificate: authentication (signature=False) or signature (True).
+
+        `key_usage` overrides the usual one (tests of the verification policy use it)."""
         start = not_before or _now() - dt.timedelta(hours=1)
         subject = x509.Name([
             x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
@@ -122,7 +127,7 @@ class TestPki:
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(start).not_valid_after(start + dt.timedelta(days=days))
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.KeyUsage(**usage), critical=True)
+                   .add_extension(key_usage or x509.KeyUsage(**usage), critical=True)
                    .add_extension(x509.SubjectAlternativeName([card]), critical=False)
                    .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
                        POLICY_SIGN if signature else POLICY_AUTH, None)]), critical=False)
@@ -138,17 +143,24 @@ class TestPki:
     def revoke(self, cert: x509.Certificate, when: dt.datetime | None = None) -> None:
         self.revoked[cert.serial_number] = when or _now()
 
-    def crl(self, days: int = 30) -> x509.CertificateRevocationList:
+    def crl(self, days: int = 30, *, last_update: dt.datetime | None = None,
+            next_update: dt.datetime | None = None,
+            signer_key: PrivateKey | None = None) -> x509.CertificateRevocationList:
+        """The issuing CA's CRL. `last_update`/`next_update` make stale CRLs and `signer_key` a CRL
+        signed by the wrong key (tests of the verification policy)."""
         now = _now()
+        last_update = last_update or now - dt.timedelta(minutes=5)
+        next_update = next_update or now + dt.timedelta(days=days)
+        signer_key = signer_key or self.ca_key
         builder = (x509.CertificateRevocationListBuilder().issuer_name(self.ca.subject)
-                   .last_update(now - dt.timedelta(minutes=5)).next_update(now + dt.timedelta(days=days))
+                   .last_update(last_update).next_update(next_update)
                    .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()),
                                   critical=False))
         for serial, when in sorted(self.revoked.items()):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
-        return builder.sign(self.ca_key, hashes.SHA256())
+        return builder.sign(signer_key, hashes.SHA256())
 
     def chain_pem(self) -> list[str]:
         return [_pem(self.ca), _pem(self.root)]

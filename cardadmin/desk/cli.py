@@ -1,0 +1,347 @@
+"""Desk commands: the simulated card, the reader, card verification and certificate inspection.
+
+`COMMANDS` (the groups `sim`, `card`, `cert`) is registered by cardadmin/cli.py. None of these needs
+the database or an app context. Hardware errors become a Swedish message and exit code 2 (never a
+traceback); `card verify` exits 0 when the card passed, 1 when a check failed, 2 on a hardware error.
+The PIN is asked with a hidden prompt, passed to one VERIFY and never echoed, logged or stored.
+pyscard is imported only when a command talks to a reader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hardware.errors import (
+    ApduError,
+    CardRejected,
+    CardRemoved,
+    CardTimeout,
+    HardwareError,
+    InvalidPin,
+    MalformedResponse,
+    NoCard,
+    NoReader,
+    PinBlocked,
+    ReaderUnavailable,
+)
+
+HARDWARE_EXIT = 2
+TRUST_ANCHORS_ENV = "CARDADMIN_TRUST_ANCHORS"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def swedish_message(exc: HardwareError) -> str:
+    """The message a korthandläggare sees for a hardware error."""
+    if isinstance(exc, ReaderUnavailable):
+        return "Kortläsartjänsten (pcscd) körs inte."
+    if isinstance(exc, NoReader):
+        return f"Kortläsaren {exc.reader!r} hittades inte." if exc.reader else "Ingen kortläsare är ansluten."
+    if isinstance(exc, NoCard):
+        return "Inget kort i läsaren."
+    if isinstance(exc, CardRemoved):
+        return "Kortet togs ur läsaren."
+    if isinstance(exc, CardTimeout):
+        return "Kortet svarade inte i tid."
+    if isinstance(exc, InvalidPin):
+        if exc.attempts_left is None:
+            return "Fel PIN-kod."
+        return f"Fel PIN-kod, {exc.attempts_left} försök kvar."
+    if isinstance(exc, PinBlocked):
+        return "PIN-koden är spärrad. Kortet måste låsas upp med PUK-koden."
+    if isinstance(exc, CardRejected):
+        return f"Kortet kan inte användas ({exc.reason})."
+    if isinstance(exc, ApduError | MalformedResponse):
+        return "Kortet svarade felaktigt. Ta ur kortet och försök igen."
+    return "Fel i kortläsaren."
+
+
+def _fail_hardware(exc: HardwareError) -> None:
+    click.echo(f"Fel: {swedish_message(exc)}", err=True)
+    raise click.exceptions.Exit(HARDWARE_EXIT)
+
+
+def hardware_errors(fn: F) -> F:
+    """Turn a HardwareError escaping from the command into a Swedish message and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except HardwareError as exc:
+            _fail_hardware(exc)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _open_card(reader: str | None) -> Iterator[tuple[Any, Any]]:
+    from hardware import pcsc
+    from hardware.profiles import open_application
+
+    conn = pcsc.connect(reader)
+    try:
+        yield conn, open_application(conn)
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- sim
+
+
+@click.group("sim", help="Simulerat SITHS-kort (testdata) för utveckling och test.")
+def sim_group() -> None:
+    pass
+
+
+@sim_group.command("make-profile")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--key-type", type=click.Choice(["rsa2048", "p256", "p384"]), default="p256", show_default=True)
+@click.option("--hsa-id", default="TSTNMT2321000156-1019", show_default=True)
+@click.option("--given-name", default="Test", show_default=True)
+@click.option("--surname", default="Testsson", show_default=True)
+@click.option("--card-number", default=None, help="Kortnummer (standard: ett slumpat testnummer).")
+@click.option("--pin", default="123456", show_default=True)
+@click.option("--puk", default="12345678", show_default=True)
+@click.option("--compress", is_flag=True, help="Lagra certifikaten gzip-komprimerade.")
+@click.option("--revoked", is_flag=True, help="Spärra certifikaten på profilens CRL.")
+@click.option("--days", type=int, default=730, show_default=True, help="Certifikatens giltighetstid i dagar.")
+def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surname: str, card_number: str | None,
+                     pin: str, puk: str, compress: bool, revoked: bool, days: int) -> None:
+    """Skapa en kortprofil (test-PKI, nycklar, certifikat, CRL) i filen OUT."""
+    from hardware.simulator import make_profile, save_profile
+
+    profile = make_profile(hsa_id=hsa_id, given_name=given_name, surname=surname, card_number=card_number,
+                           key_type=key_type, pin=pin, puk=puk, compress=compress,  # type: ignore[arg-type]
+                           revoke=revoked, days=days)
+    save_profile(profile, out)
+    click.echo(f"Skrev {out}: HSA-id {profile.hsa_id}, kortnummer {profile.card_number}.")
+
+
+@sim_group.command("run")
+@click.option("--profile", "profile_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--vpcd", default="127.0.0.1:35963", show_default=True, help="HOST:PORT för vpcd.")
+def sim_run(profile_path: str, vpcd: str) -> None:
+    """Sätt in det simulerade kortet i pcscd via vpcd tills Ctrl-C/SIGTERM (då tas kortet ur)."""
+    from hardware.simulator import load_profile, run_vpcd_bridge
+
+    host, _, port = vpcd.rpartition(":")
+    if not port.isdigit():
+        raise click.BadParameter("ange HOST:PORT", param_hint="--vpcd")
+    try:
+        profile = load_profile(profile_path)
+    except (ValueError, KeyError) as exc:
+        raise click.BadParameter(f"ingen kortprofil ({exc})", param_hint="--profile") from None
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        click.echo(f"Kortet är isatt i vpcd på {host or '127.0.0.1'}:{port}. Ctrl-C tar ur det.")
+        run_vpcd_bridge(profile, host or "127.0.0.1", int(port), stop)
+    except OSError as exc:
+        click.echo(f"Fel: kan inte ansluta till vpcd på {host or '127.0.0.1'}:{port} ({exc.strerror or exc}).",
+                   err=True)
+        raise click.exceptions.Exit(HARDWARE_EXIT) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("Kortet är uttaget.")
+
+
+# ---------------------------------------------------------------- card
+
+
+@click.group("card", help="Kortläsare och kort.")
+def card_group() -> None:
+    pass
+
+
+@card_group.command("readers")
+@hardware_errors
+def card_readers() -> None:
+    """Lista kortläsarna och om de har ett kort."""
+    from hardware import pcsc
+
+    readers = pcsc.list_readers()
+    if not readers:
+        click.echo("Ingen kortläsare är ansluten.")
+        return
+    for name in readers:
+        click.echo(f"{name}\t{'kort' if pcsc.reader_has_card(name) else 'tom'}")
+
+
+def _card_summary(conn: Any, app: Any) -> dict[str, Any]:
+    from hardware.verify import CertificateSummary
+
+    certs = app.read_certificates()
+    summaries = [CertificateSummary.of(c.role, c.certificate).to_dict() | {"key_ref": c.key_ref} for c in certs]
+    hsa_ids = sorted({s["hsa_id"] for s in summaries if s["hsa_id"]})
+    return {"reader": getattr(conn, "reader", None), "application": app.name,
+            "hsa_id": hsa_ids[0] if len(hsa_ids) == 1 else (hsa_ids or None),
+            "card_number": app.read_card_number(), "certificates": summaries}
+
+
+@card_group.command("read")
+@click.option("--reader", default=None, help="Läsarens namn (eller en del av det).")
+@click.option("--json", "as_json", is_flag=True, help="Skriv JSON.")
+@hardware_errors
+def card_read(reader: str | None, as_json: bool) -> None:
+    """Läs kortets certifikat, HSA-id och kortnummer (ingen PIN-kod behövs)."""
+    with _open_card(reader) as (conn, app):
+        info = _card_summary(conn, app)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Läsare:     {info['reader']}")
+    click.echo(f"Applikation: {info['application']}")
+    click.echo(f"HSA-id:     {info['hsa_id'] or '-'}")
+    click.echo(f"Kortnummer: {info['card_number'] or '-'}")
+    for c in info["certificates"]:
+        click.echo(f"\n[{c['role']}] {c['subject']}")
+        click.echo(f"  utfärdare:  {c['issuer']}")
+        click.echo(f"  giltigt:    {c['not_before']} – {c['not_after']}")
+        click.echo(f"  serienr:    {c['serial']}")
+        click.echo(f"  SHA-256:    {c['sha256']}")
+
+
+_CHECK_LABELS = {
+    "card_application": "Kort med PIV-applikation",
+    "authentication_certificate_present": "Legitimeringscertifikat finns",
+    "signature_certificate_present": "Underskriftscertifikat finns",
+    "hsa_id_matches": "HSA-id stämmer",
+    "card_number_matches": "Kortnummer stämmer",
+    "path_to_trusted_root": "Kedja till betrodd utfärdare",
+    "within_validity": "Giltigt nu",
+    "not_revoked": "Inte spärrat (CRL)",
+    "key_usage": "Nyckelanvändning",
+    "certificate_policy": "Certifikatpolicy",
+    "proof_of_possession": "Kortet har den privata nyckeln (PIN)",
+}
+
+
+@card_group.command("verify")
+@click.option("--hsa-id", required=True, help="Beställningens HSA-id.")
+@click.option("--card-number", required=True, help="Beställningens kortnummer.")
+@click.option("--reader", default=None, help="Läsarens namn (eller en del av det).")
+@click.option("--trust-anchors", envvar=TRUST_ANCHORS_ENV, required=True,
+              help=f"Betrodda rot-CA: PEM-filer eller en mapp (standard: ${TRUST_ANCHORS_ENV}).")
+@click.option("--intermediate", "intermediates", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Utfärdande CA-certifikat (PEM/DER), får upprepas.")
+@click.option("--crl", "crl_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="CRL-fil (DER eller PEM), får upprepas.")
+@click.option("--auth-policy", multiple=True, help="Godkänd policy-OID för legitimeringscertifikatet.")
+@click.option("--sign-policy", multiple=True, help="Godkänd policy-OID för underskriftscertifikatet.")
+@click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
+@hardware_errors
+def card_verify(hsa_id: str, card_number: str, reader: str | None, trust_anchors: str, intermediates: tuple[str, ...],
+                crl_files: tuple[str, ...], auth_policy: tuple[str, ...], sign_policy: tuple[str, ...],
+                as_json: bool) -> None:
+    """Verifiera kortet i läsaren mot HSA-id och kortnummer; innehavaren anger sin PIN-kod."""
+    from hardware import pcsc
+    from hardware.verify import (
+        VerificationPolicy,
+        load_certificates,
+        load_crls,
+        load_trust_anchors,
+        verify_connection,
+    )
+
+    try:
+        anchors = load_trust_anchors(trust_anchors)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trust-anchors") from None
+    try:
+        crls = load_crls(crl_files)
+        inter = [c for p in intermediates for c in load_certificates(Path(p).read_bytes(), p)]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    policy = VerificationPolicy(frozenset(auth_policy), frozenset(sign_policy))
+
+    pcsc.list_readers()  # pcscd down: fail before asking for the PIN
+    pin = click.prompt("Kortinnehavarens PIN-kod", hide_input=True, err=True)
+    conn = pcsc.connect(reader)
+    try:
+        result = verify_connection(conn, hsa_id=hsa_id, card_number=card_number, trust_anchors=anchors,
+                                   crls=crls, intermediates=inter, pin=pin, policy=policy, reader=conn.reader)
+    finally:
+        del pin
+        conn.close()
+
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for check in result.checks:
+            mark = {True: "OK  ", False: "FEL ", None: "--  "}[check.passed]
+            click.echo(f"{mark}{_CHECK_LABELS.get(check.name, check.name)}: {check.reason}")
+        click.echo("Kortet är verifierat." if result.ok else "Kortet är INTE verifierat.")
+    if result.error is not None:
+        _fail_hardware(result.error)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+# ---------------------------------------------------------------- cert
+
+
+@click.group("cert", help="Certifikat.")
+def cert_group() -> None:
+    pass
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "error" in value:
+        return f"(kan inte läsas: {value['error']})"
+    if isinstance(value, list):
+        return ", ".join(v["name"] if isinstance(v, dict) and "name" in v else str(v) for v in value) or "-"
+    return str(value)
+
+
+@cert_group.command("inspect")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Skriv JSON.")
+def cert_inspect(file: str, as_json: bool) -> None:
+    """Visa ett certifikat (PEM eller DER): subjekt, HSA-id, utfärdare, giltighet, policyer, CRL-punkter."""
+    from hardware.certinfo import inspect
+
+    try:
+        info = inspect(Path(file).read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(f"{os.path.basename(file)}: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    key = info["public_key"] if "type" in info["public_key"] else {"type": "?"}
+    rows = [
+        ("Subjekt", info["subject"]["rfc4514"] if "rfc4514" in info["subject"] else info["subject"]),
+        ("serialNumber", info["serial_number"]),
+        ("HSA-id", info["hsa_id"] or ("(serialNumber har inte HSA-id-form)" if info["serial_number"] else None)),
+        ("Utfärdare", info["issuer"]["rfc4514"] if "rfc4514" in info["issuer"] else info["issuer"]),
+        ("Giltigt från", info["not_before"]),
+        ("Giltigt till", info["not_after"]),
+        ("Nyckel", f"{key['type']} {key.get('curve', '')} {key.get('size', '')}".replace("  ", " ").strip()),
+        ("Signatur", info["signature_algorithm"]),
+        ("Nyckelanvändning", info["key_usage"]),
+        ("Utökad användning", info["extended_key_usage"]),
+        ("Policyer", info["policies"]),
+        ("CRL-punkter", info["crl_distribution_points"]),
+        ("OCSP", info["ocsp_urls"]),
+        ("Kortnummer", info["card_number"]),
+        ("Serienummer", info["certificate_serial"]),
+        ("SHA-256", info["sha256"]),
+    ]
+    for label, value in rows:
+        click.echo(f"{label + ':':<19}{_fmt(value)}")
+
+
+COMMANDS: list[click.Command] = [sim_group, card_group, cert_group]
