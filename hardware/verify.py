@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,6 +163,17 @@ class _Outcome:
     path: list[x509.Certificate] = field(default_factory=list)  # leaf first, root last (when passed)
 
 
+def _run_async(make_coroutine: Any) -> Any:
+    """certvalidator's API is async. Run it here, or on a worker thread when the caller already has an
+    event loop running (a web server, a test harness), since asyncio.run() refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+
+
 def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate], intermediates: Sequence[x509.Certificate],
               moment: dt.datetime, crls: Sequence[x509.CertificateRevocationList] | None) -> _Outcome:
     """One RFC 5280 path validation; `crls=None` skips revocation, otherwise the end-entity
@@ -176,7 +188,7 @@ def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate], in
                                 revinfo_policy=policy)
     validator = CertificateValidator(_asn1_cert(cert), validation_context=context)
     try:
-        path = asyncio.run(validator.async_validate_path())
+        path = _run_async(validator.async_validate_path)
     except RevokedError as exc:
         return _Outcome(False, f"revoked: {exc}")
     except (ExpiredError, NotYetValidError) as exc:

@@ -280,3 +280,16 @@ def test_full_verification_through_pcscd(pki: TestPki, profiles: dict[str, CardP
         conn.close()
     assert result.ok, result.failed
     assert result.reader == vpcd_reader
+
+
+
+def test_verification_works_inside_a_running_event_loop(pki: TestPki, profiles: dict[str, CardProfile]) -> None:
+    """A web server or test harness may already run an event loop; certvalidator's asyncio must not clash."""
+    import asyncio
+
+    profile = profiles["p256"]
+
+    async def inside() -> VerificationResult:
+        return run(SimulatedPivCard(profile), pki, profile)
+
+    assert asyncio.run(inside()).ok
