@@ -12,6 +12,11 @@ from cardadmin.security import roles_allowed
 # (endpoint, Swedish label); later capabilities add their pages here.
 MENU: list[tuple[str, str]] = [
     ("auth.home", "Start"),
+    ("orders.new_order", "Ny beställning"),
+    ("orders.mine", "Mina beställningar"),
+    ("orders.ra_queue", "Att godkänna"),
+    ("desk_orders.queue", "Utlämning"),
+    ("cards.search", "Sök kort"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),

@@ -2,5 +2,6 @@
 
 from cardadmin.api import resources  # noqa: F401  (registers the routes)
 from cardadmin.api.core import api_bp
+from cardadmin.orders import api as orders_api  # noqa: F401  (registers the order, card and support routes)
 
 __all__ = ["api_bp"]

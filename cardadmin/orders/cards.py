@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cardadmin import audit
 from cardadmin.accounts.models import Desk, User
 from cardadmin.db import db, utcnow
-from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.orders import states
 from cardadmin.orders.models import Card, Order, Revocation, RevocationReason, SupportCase, SupportChannel, SupportKind
 from cardadmin.orders.queries import get_card
@@ -159,3 +159,18 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
                   "desk_id": desk_id},
                  organisation_id=row.organisation_id)
     return row
+
+
+def revoke_many(actor: User, card_ids: list[int], reason: str, requested_by: str,
+                comment: str = "") -> dict[int, str | None]:
+    """Revoke several cards with one reason (bulk revoke on a search result), each in its own savepoint.
+    Returns {card id: None (revoked) | Swedish error}; one failure leaves the others done."""
+    results: dict[int, str | None] = {}
+    for card_id in dict.fromkeys(card_ids):
+        try:
+            with db.session.begin_nested():
+                revoke_card(actor, card_id, reason, requested_by, comment)
+            results[card_id] = None
+        except CardAdminError as exc:
+            results[card_id] = exc.message
+    return results

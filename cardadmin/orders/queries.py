@@ -7,6 +7,8 @@ here (aggregates only). A user with several roles sees the union.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +18,7 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput, NotFound
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.states import Status
+from cardadmin.people.models import Person
 from cardadmin.roles import Role
 
 Cursor = tuple[datetime, int]  # keyset position: (created_at, id) of the last row shown
@@ -110,3 +113,58 @@ def my_orders(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> li
 
 def cursor_of(order: Order) -> Cursor:
     return (order.created_at, order.id)
+
+
+def parse_cursor(raw: str | None) -> Cursor | None:
+    """'<ISO timestamp>~<id>' from a 'next page' link; anything else is the first page."""
+    stamp, _, last_id = (raw or "").partition("~")
+    if not stamp or not last_id.isdigit() or len(last_id) > 12:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return (moment, int(last_id))
+
+
+def format_cursor(order: Order) -> str:
+    return f"{order.created_at.isoformat()}~{order.id}"
+
+
+@dataclass
+class OrderSearch:
+    """The search screen's filters; every one optional. ``text`` is a name, an HSA-ID or a card number."""
+
+    text: str = ""
+    card_number: str = ""
+    status: str = ""
+    desk_id: int | None = None
+    organisation_id: int | None = None
+
+
+def search_orders(actor: Any, query: OrderSearch, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
+    """Orders (with their person and card) in the actor's scope. As in people search, a person with a
+    protected identity is found by exact HSA-ID only, never by name."""
+    stmt = visible_orders(actor).join(Person, Person.id == Order.person_id)
+    text = query.text.strip()[:100]
+    if text:
+        words = text.split()
+        by_name = Person.protected_identity.is_(False)
+        for word in words:
+            by_name = by_name & or_(Person.given_name.istartswith(word, autoescape=True),
+                                    Person.surname.istartswith(word, autoescape=True))
+        by_hsa = Person.hsa_id.startswith(text, autoescape=True) & Person.protected_identity.is_(False)
+        stmt = stmt.where(or_(by_name, by_hsa, Person.hsa_id == text))
+    number = re.sub(r"[\s-]", "", query.card_number).upper()[:32]
+    if number:
+        stmt = stmt.where(Order.card_id.in_(select(Card.id).where(Card.card_number.startswith(number,
+                                                                                             autoescape=True))))
+    if query.status:
+        if query.status not in set(Status):
+            raise InvalidInput("Välj en giltig status.", field="status")
+        stmt = stmt.where(Order.status == query.status)
+    if query.desk_id is not None:
+        stmt = stmt.where(Order.desk_id == query.desk_id)
+    if query.organisation_id is not None:
+        stmt = stmt.where(Order.organisation_id == query.organisation_id)
+    return _page(stmt, after, limit)

@@ -286,10 +286,13 @@ def test_full_verification_through_pcscd(pki: TestPki, profiles: dict[str, CardP
 def test_verification_works_inside_a_running_event_loop(pki: TestPki, profiles: dict[str, CardProfile]) -> None:
     """A web server or test harness may already run an event loop; certvalidator's asyncio must not clash."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     profile = profiles["p256"]
 
     async def inside() -> VerificationResult:
         return run(SimulatedPivCard(profile), pki, profile)
 
-    assert asyncio.run(inside()).ok
+    # On a thread of its own: this thread may already have a loop running (the Playwright fixture's).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: asyncio.run(inside())).result().ok
