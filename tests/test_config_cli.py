@@ -55,6 +55,10 @@ def test_demo_data_is_complete_and_idempotent(app, runner):
         assert periods == {("Lycksele", 37, 43), ("Vindeln", 39, 45)}
         roles = set().union(*(u.roles for u in db.session.scalars(select(User))))
         assert roles == set(Role)
+        from cardadmin.orders.models import Order
+        from cardadmin.orders.states import Status
+
+        assert set(db.session.scalars(select(Order.status))) == {str(s) for s in Status}  # every state
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "inget ändrat" in second.output
     with app.app_context():

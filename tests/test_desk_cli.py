@@ -73,6 +73,11 @@ def test_make_profile(tmp_path: Path) -> None:
     assert profile.crl_pem
     crl = x509.load_pem_x509_crl(profile.crl_pem.encode())
     assert {r.serial_number for r in crl} == {s.certificate().serial_number for s in profile.slots.values()}
+    # The public half of the test PKI is written beside it, for `card verify --trust-anchors … --crl …`.
+    root = x509.load_pem_x509_certificate((tmp_path / "card-root.pem").read_bytes())
+    issuing = x509.load_pem_x509_certificate((tmp_path / "card-ca.pem").read_bytes())
+    assert "Root CA v2" in root.subject.rfc4514_string() and issuing.issuer == root.subject
+    assert x509.load_pem_x509_crl((tmp_path / "card-crl.pem").read_bytes()).issuer == issuing.subject
 
 
 def test_cert_inspect_real_world_certificate() -> None:

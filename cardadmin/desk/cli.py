@@ -126,6 +126,16 @@ def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surn
                            revoke=revoked, days=days)
     save_profile(profile, out)
     click.echo(f"Skrev {out}: HSA-id {profile.hsa_id}, kortnummer {profile.card_number}.")
+    # The public half of the test PKI beside the profile, so `card verify` can be pointed at it.
+    stem = Path(out).with_suffix("")
+    issuing, root = profile.issuer_chain_pem[0], profile.issuer_chain_pem[-1]
+    written = {f"{stem}-root.pem": root, f"{stem}-ca.pem": issuing}
+    if profile.crl_pem:
+        written[f"{stem}-crl.pem"] = profile.crl_pem
+    for path, pem in written.items():
+        Path(path).write_text(pem)
+    click.echo(f"Test-PKI: --trust-anchors {stem}-root.pem --intermediate {stem}-ca.pem"
+               + (f" --crl {stem}-crl.pem" if profile.crl_pem else ""))
 
 
 @sim_group.command("run")
