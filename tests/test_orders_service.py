@@ -389,6 +389,15 @@ def test_support_case(w: World) -> None:
         cards.open_support_case(user(w, "orderer"), cards.SupportInput("question", "desk"))
 
 
+def test_support_case_links_only_cards_in_the_users_scope(w: World) -> None:
+    order = to_status(w, order_for(w), Status.ACTIVE)
+    elsewhere = add_user(w, "ka_umea", [Role.CARD_ADMIN], w.region_id, [w.other_desk_id])
+    with pytest.raises(NotFound):
+        cards.open_support_case(elsewhere, cards.SupportInput("lost_card", "phone", card_id=order.card_id))
+    db.session.rollback()
+    assert audit_rows("support_case.create") == []
+
+
 @pytest.mark.postgres
 def test_two_ra_officers_approving_at_once_exactly_one_wins(make_app: Any, app: Any) -> None:
     with app.app_context():

@@ -18,7 +18,7 @@ from cardadmin.orders.queries import get_card
 from cardadmin.orders.service import today, transition
 from cardadmin.orders.states import Status
 from cardadmin.people.models import Person
-from cardadmin.people.service import clean_text
+from cardadmin.people.service import clean_text, visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 
@@ -137,10 +137,12 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
     if desk_id is not None and (db.session.get(Desk, desk_id) is None or
                                 (desk_id not in my_desks and not actor.has_role(Role.ADMIN))):
         raise Forbidden("Välj en av dina kortutlämningar.")
-    card = db.session.get(Card, data.card_id) if data.card_id is not None else None
-    person = db.session.get(Person, data.person_id) if data.person_id is not None else None
-    if (data.card_id is not None and card is None) or (data.person_id is not None and person is None):
-        raise NotFound("Kortet eller personen finns inte.")
+    # Linked records are looked up within the user's scope, as everywhere else (one home: queries / people).
+    card = get_card(actor, data.card_id) if data.card_id is not None else None
+    person = (db.session.scalar(visible_persons(actor).where(Person.id == data.person_id))
+              if data.person_id is not None else None)
+    if data.person_id is not None and person is None:
+        raise NotFound("Personen finns inte.")
     if card is not None and person is None:
         person = card.person
     row = SupportCase(
