@@ -438,3 +438,18 @@ def test_two_ra_officers_approving_at_once_exactly_one_wins(make_app: Any, app: 
         assert order is not None and order.status == Status.APPROVED
         assert order.decided_by_id == officers[[k for k, v in outcome.items() if v == "approved"][0]]
         assert audit.verify(db.session).ok
+
+
+def test_replacement_after_a_revocation_links_the_old_card(w: World) -> None:
+    first = to_status(w, order_for(w), Status.ACTIVE)
+    cards.revoke_card(user(w, "card_admin"), first.card_id, "lost", requested_by="Anna Berg")
+    db.session.commit()
+    replacement = service.create_order(user(w, "orderer"), person_id=first.person_id,
+                                       order_type="replacement_lost", desk_id=w.desk_id)
+    db.session.commit()
+    assert replacement.replaces_card_id == first.card_id
+    to_status(w, replacement, Status.HANDED_OVER, card_number="9752000000002")
+    old, new = db.session.get(Card, first.card_id), db.session.get(Card, replacement.card_id)
+    assert (old.replaced_by_id, new.replaces_id) == (new.id, old.id)
+    assert old.status == Status.REVOKED
+    assert len(audit_rows("card.revoke")) == 1  # not revoked a second time as "replaced"

@@ -94,9 +94,13 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     if live is not None and not kind.is_replacement:
         raise InvalidInput("Personen har redan ett aktivt kort. Välj ett ersättningsskäl (förlorat, stulet, skadat, "
                            "går ut eller namnbyte).", field="order_type")
+    replaces = live
+    if kind.is_replacement and replaces is None:
+        # Replacing a card already revoked (e.g. reported lost first): link the person's latest card.
+        replaces = db.session.scalar(select(Card).where(Card.person_id == person.id).order_by(Card.id.desc()))
     order = Order(order_type=str(kind), status=Status.ORDERED, person_id=person.id, orderer_id=actor.id,
                   organisation_id=person.organisation_id, desk_id=desk.id, comment=comment,
-                  replaces_card_id=live.id if live is not None and kind.is_replacement else None)
+                  replaces_card_id=replaces.id if replaces is not None and kind.is_replacement else None)
     db.session.add(order)
     db.session.flush()
     _record(actor, "order.create", order, {"order_type": order.order_type, "hsa_id": person.hsa_id,
