@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from cardadmin import audit
 from cardadmin.accounts.models import (
@@ -26,9 +25,10 @@ from cardadmin.accounts.models import (
 )
 from cardadmin.db import db, utcnow
 from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
-from cardadmin.identifiers import normalise_org_number, parse_hsa_id
+from cardadmin.identifiers import normalise_org_number
 from cardadmin.roles import Role
 from cardadmin.security import check_password, hash_password, require_role
+from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ca_"  # noqa: S105 (a prefix, not a secret)
@@ -53,36 +53,6 @@ def _apply(obj: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
             setattr(obj, field, new)
             diff[field] = [old, new]
     return diff
-
-
-def _flush_unique(what: str) -> None:
-    """Flush, turning a unique-constraint race into a clear 409 instead of a 500."""
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(f"{what} finns redan.") from None
-
-
-def _clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(f"{label} måste fyllas i.", field=label)
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
-    return value
-
-
-def _hsa_id(value: str | None, *, required: bool) -> str | None:
-    if not (value or "").strip():
-        if required:
-            raise InvalidInput("HSA-id måste fyllas i.")
-        return None
-    try:
-        hsa_id, _org = parse_hsa_id(value or "", allow_test=current_app.config["ALLOW_TEST_IDENTITIES"])
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
-    return hsa_id
 
 
 # ---------------------------------------------------------------- login and throttling
@@ -145,7 +115,7 @@ def _validate_password(password: str, username: str) -> None:
 
 
 def _user_fields(data: UserInput) -> dict[str, Any]:
-    username = _clean_text(data.username, "Användarnamn", max_length=64).lower()
+    username = clean_text(data.username, "Användarnamn", max_length=64).lower()
     if not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
         raise InvalidInput("Användarnamnet får bara innehålla bokstäver, siffror, punkt, bindestreck och understreck.")
     roles = sorted({Role(r) for r in data.roles})
@@ -163,9 +133,9 @@ def _user_fields(data: UserInput) -> dict[str, Any]:
         raise InvalidInput("En RA-ansvarig måste knytas till den organisation hen godkänner beställningar för.")
     return {
         "username": username,
-        "full_name": _clean_text(data.full_name, "Namn", max_length=200),
-        "email": _clean_text(data.email, "E-post", max_length=254, required=False),
-        "hsa_id": _hsa_id(data.hsa_id, required=False),
+        "full_name": clean_text(data.full_name, "Namn", max_length=200),
+        "email": clean_text(data.email, "E-post", max_length=254, required=False),
+        "hsa_id": hsa_id_input(data.hsa_id, required=False),
         "organisation_id": org_id,
         "active": bool(data.active),
         "roles": roles,
@@ -196,7 +166,7 @@ def create_user(actor: User | None, data: UserInput, password: str) -> User:
     user = User(**fields, password_hash=hash_password(password), session_token=secrets.token_hex(16))
     db.session.add(user)
     _set_roles_and_desks(user, roles, desks)
-    _flush_unique(f"Användarnamnet {fields['username']}")
+    flush_or_conflict(f"Användarnamnet {fields['username']} finns redan.")
     audit.record(
         db.session, actor, "user.create", "user", user.id,
         {"username": user.username, "roles": [str(r) for r in roles], "desks": [d.id for d in desks],
@@ -216,7 +186,7 @@ def update_user(actor: User, user: User, data: UserInput) -> User:
     diff.update(_set_roles_and_desks(user, roles, desks))
     if "active" in diff or "roles" in diff:
         user.session_token = secrets.token_hex(16)  # ends the user's sessions
-    _flush_unique(f"Användarnamnet {fields['username']}")
+    flush_or_conflict(f"Användarnamnet {fields['username']} finns redan.")
     if diff:
         audit.record(db.session, actor, "user.update", "user", user.id, diff, organisation_id=user.organisation_id)
     return user
@@ -249,7 +219,7 @@ def save_organisation(actor: User, org: Organisation | None, *, name: str, org_n
         raise InvalidInput(str(exc), field="org_number") from None
     if kind not in ("region", "municipality", "other"):
         raise InvalidInput("Okänd organisationstyp.")
-    fields = {"name": _clean_text(name, "Namn", max_length=200), "org_number": number, "kind": kind}
+    fields = {"name": clean_text(name, "Namn", max_length=200), "org_number": number, "kind": kind}
     return _save(actor, Organisation, org, fields, "organisation", f"Organisationsnumret {number}")
 
 
@@ -263,11 +233,11 @@ def save_unit(
         if unit is not None and _is_descendant(parent, unit):
             raise InvalidInput("En enhet kan inte ligga under sig själv.")
     fields = {
-        "name": _clean_text(name, "Namn", max_length=200),
-        "hsa_id": _hsa_id(hsa_id, required=True),
+        "name": clean_text(name, "Namn", max_length=200),
+        "hsa_id": hsa_id_input(hsa_id),
         "organisation_id": organisation_id,
         "parent_id": parent_id,
-        "town": _clean_text(town, "Ort", max_length=100, required=False),
+        "town": clean_text(town, "Ort", max_length=100, required=False),
     }
     return _save(actor, Unit, unit, fields, "unit", f"HSA-id {fields['hsa_id']}")
 
@@ -288,11 +258,11 @@ def save_desk(
     require_role(actor, Role.ADMIN)
     get_or_404(Organisation, organisation_id, "Organisationen")
     fields = {
-        "name": _clean_text(name, "Namn", max_length=200),
-        "town": _clean_text(town, "Ort", max_length=100),
+        "name": clean_text(name, "Namn", max_length=200),
+        "town": clean_text(town, "Ort", max_length=100),
         "organisation_id": organisation_id,
         "is_regional": bool(is_regional),
-        "opening_hours": _clean_text(opening_hours, "Öppettider", max_length=300, required=False),
+        "opening_hours": clean_text(opening_hours, "Öppettider", max_length=300, required=False),
         "active": bool(active),
     }
     return _save(actor, Desk, desk, fields, "desk", f"Kortutlämningen {fields['name']}")
@@ -309,7 +279,7 @@ def save_pilot_period(
     if not (1 <= week_from <= week_to <= weeks_in_year):
         raise InvalidInput(f"Veckorna ska ligga mellan 1 och {weeks_in_year} och första veckan före sista.")
     fields = {
-        "desk_id": desk_id, "name": _clean_text(name, "Namn", max_length=100),
+        "desk_id": desk_id, "name": clean_text(name, "Namn", max_length=100),
         "year": year, "week_from": week_from, "week_to": week_to,
     }
     return _save(actor, PilotPeriod, period, fields, "pilot_period", "En pilotperiod som börjar samma vecka")
@@ -320,12 +290,12 @@ def _save(actor: User | None, model: type, obj: Any, fields: dict[str, Any], tar
     if obj is None:
         obj = model(**fields)
         db.session.add(obj)
-        _flush_unique(unique_what)
+        flush_or_conflict(f"{unique_what} finns redan.")
         diff: dict[str, Any] = fields
         action = f"{target}.create"
     else:
         diff = _apply(obj, fields)
-        _flush_unique(unique_what)
+        flush_or_conflict(f"{unique_what} finns redan.")
         action = f"{target}.update"
     if diff:
         org_id = obj.id if isinstance(obj, Organisation) else getattr(obj, "organisation_id", None)
@@ -348,7 +318,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Return the token row and the plaintext, which is shown once and never stored."""
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        user_id=user.id, name=_clean_text(name, "Namn", max_length=100), token_hash=_digest(plaintext),
+        user_id=user.id, name=clean_text(name, "Namn", max_length=100), token_hash=_digest(plaintext),
         prefix=plaintext[:10],
     )
     db.session.add(row)

@@ -18,9 +18,10 @@ from cardadmin.orders.queries import get_card
 from cardadmin.orders.service import today, transition
 from cardadmin.orders.states import Status
 from cardadmin.people.models import Person
-from cardadmin.people.service import clean_text, visible_persons
+from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
+from cardadmin.validation import clean_text
 
 RETENTION_YEARS = 10
 

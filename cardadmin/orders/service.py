@@ -24,10 +24,11 @@ from cardadmin.orders.models import Card, DocumentType, IdentityCheck, Order, Or
 from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
 from cardadmin.people.models import Person
-from cardadmin.people.service import clean_text, parse_hsa, visible_persons
+from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import LOCAL
+from cardadmin.validation import clean_text, hsa_id_input
 
 _CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
 
@@ -233,7 +234,7 @@ def _identity_fields(actor: User, person: Person, data: IdentityInput) -> dict[s
                 "document_number_last4": digits[-4:].upper()}
     if data.method == "witness":
         name = clean_text(data.witness_name, "Vittnets namn", max_length=200)
-        hsa_id = parse_hsa(data.witness_hsa_id, "Vittnets HSA-id")
+        hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
         if hsa_id == actor.hsa_id or name.casefold() == actor.full_name.strip().casefold():
             raise InvalidInput("Vittnet får inte vara den korthandläggare som lämnar ut kortet.",
                                field="witness_hsa_id")

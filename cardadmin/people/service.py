@@ -7,19 +7,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
 from cardadmin.accounts.service import get_or_404
 from cardadmin.db import db
 from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cardadmin.identifiers import parse_hsa_id, parse_personnummer
+from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.models import Person
 from cardadmin.roles import Role
 from cardadmin.security import require_role
+from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
@@ -40,25 +39,6 @@ class PersonInput:
     protected_identity: bool = False
     start_date: date | None = None
     end_date: date | None = None
-
-
-def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(f"{label} måste fyllas i.", field=label)
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
-    return value
-
-
-def parse_hsa(value: str | None, label: str = "HSA-id") -> str:
-    if not (value or "").strip():
-        raise InvalidInput(f"{label} måste fyllas i.", field="hsa_id")
-    try:
-        hsa_id, _org = parse_hsa_id(value or "", allow_test=current_app.config["ALLOW_TEST_IDENTITIES"])
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="hsa_id") from None
-    return hsa_id
 
 
 def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
@@ -85,7 +65,7 @@ def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
     if data.start_date and data.end_date and data.end_date < data.start_date:
         raise InvalidInput("Slutdatum kan inte ligga före startdatum.", field="end_date")
     return {
-        "hsa_id": parse_hsa(data.hsa_id),
+        "hsa_id": hsa_id_input(data.hsa_id),
         "given_name": clean_text(data.given_name, "Förnamn", max_length=100),
         "surname": clean_text(data.surname, "Efternamn", max_length=100),
         "title": clean_text(data.title, "Titel", max_length=100, required=False),
@@ -109,14 +89,6 @@ def _audit_view(values: dict[str, Any], protected: bool) -> dict[str, Any]:
     return out
 
 
-def _flush(hsa_id: str) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(f"Det finns redan en person med HSA-id {hsa_id}.") from None
-
-
 def create_person(actor: User, data: PersonInput) -> Person:
     require_role(actor, *EDITORS)
     values = _validate(actor, data)
@@ -124,7 +96,7 @@ def create_person(actor: User, data: PersonInput) -> Person:
         raise Conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
     person = Person(**values)
     db.session.add(person)
-    _flush(values["hsa_id"])
+    flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
     audit.record(db.session, actor, "person.create", "person", person.id,
                  _audit_view(values, person.protected_identity), organisation_id=person.organisation_id)
     return person
@@ -141,7 +113,7 @@ def update_person(actor: User, person_id: int, data: PersonInput) -> Person:
             setattr(person, name, new)
             diff[name] = [old, new]
     if diff:
-        _flush(values["hsa_id"])
+        flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
         logged = _audit_view(diff, person.protected_identity or "protected_identity" in diff)
         if "_personnummer" in diff:
             logged["personnummer"] = "ändrat"

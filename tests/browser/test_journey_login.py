@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.conftest import PASSWORD
@@ -23,7 +24,8 @@ def _log_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Användarnamn").fill(username)
     page.get_by_label("Lösenord").fill(password)
-    page.get_by_role("button", name="Logga in").click()
+    with page.expect_navigation():  # every login answer is a new page (redirect or the form again)
+        page.get_by_role("button", name="Logga in").click()
 
 
 @pytest.mark.parametrize("username", sorted(EXPECTED_MENU))
@@ -41,7 +43,7 @@ def test_each_role_logs_in_and_sees_its_navigation(live_server, page, username):
 
 def test_wrong_password_shows_a_clear_message(live_server, page):
     _log_in(page, live_server, "orderer", "fel-losenord-123")
-    assert page.get_by_text("Fel användarnamn eller lösenord.").is_visible()
+    expect(page.get_by_text("Fel användarnamn eller lösenord.")).to_be_visible()
     assert page.url.endswith("/login")
     screenshot(page, "login-wrong-password")
 
@@ -52,8 +54,9 @@ def test_admin_form_errors_are_visible_and_tied_to_fields(live_server, page):
     page.goto(f"{live_server}/admin/organisationer/ny")
     page.get_by_label("Namn").fill("Storumans kommun")
     page.get_by_label("Organisationsnummer").fill("212000-9999")
-    page.get_by_role("button", name="Spara").click()
-    assert page.get_by_text("kontrollsiffra").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Spara").click()
+    expect(page.get_by_text("kontrollsiffra")).to_be_visible()
     assert page.get_by_label("Namn").input_value() == "Storumans kommun"  # what the user typed is kept
     screenshot(page, "admin-organisation-error")
 
@@ -63,6 +66,7 @@ def test_first_invalid_field_gets_the_focus(live_server, page):
     page.wait_for_url(f"{live_server}/")
     page.goto(f"{live_server}/admin/anvandare/ny")
     page.get_by_label("Användarnamn").fill("ny.person")
-    page.get_by_role("button", name="Spara").click()  # no name, no role: the form comes back with errors
+    with page.expect_navigation():  # the failed submission is a new page; wait for it, not the old one
+        page.get_by_role("button", name="Spara").click()  # no name, no role: the form comes back with errors
     # app.js is deferred: wait for it to move the focus instead of racing it.
     page.wait_for_function("document.activeElement && document.activeElement.id === 'full_name'")

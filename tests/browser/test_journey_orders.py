@@ -8,6 +8,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_journey_login import _log_in
@@ -30,7 +31,7 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     page.get_by_role("link", name="Ny beställning").first.click()
     page.get_by_label("HSA-id eller namn").fill("SE2321000222-J1")
     page.get_by_role("button", name="Sök person").click()
-    assert page.get_by_text("Ingen person hittades.").is_visible()
+    expect(page.get_by_text("Ingen person hittades.")).to_be_visible()
     page.get_by_role("link", name="Finns personen inte? Registrera en ny kortmottagare").click()
     assert page.get_by_label("HSA-id").input_value() == "SE2321000222-J1"
     page.get_by_label("Förnamn").fill("Johanna")
@@ -39,10 +40,10 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     page.get_by_label("Kortutlämning där kortet hämtas").select_option(label="Kortutlämning Lycksele (Lycksele)")
     screenshot(page, "orders-1-new-order")
     page.get_by_role("button", name="Skicka beställning").click()
-    assert page.get_by_text("är skickad till RA").is_visible()
+    expect(page.get_by_text("är skickad till RA")).to_be_visible()
     order_id = re.search(r"/bestallningar/(\d+)$", page.url).group(1)
     page.get_by_role("link", name="Mina beställningar").click()
-    assert page.get_by_role("cell", name="Beställd").is_visible()
+    expect(page.get_by_role("cell", name="Beställd")).to_be_visible()
 
     # RA officer: the one approval queue.
     _as(page, base, "ra_officer")
@@ -50,7 +51,7 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     page.get_by_label(f"Välj beställning {order_id} för Johanna Journey").check()
     screenshot(page, "orders-2-ra-queue")
     page.get_by_role("button", name="Godkänn markerade").click()
-    assert page.get_by_text("1 av 1 beställningar godkända.").is_visible()
+    expect(page.get_by_text("1 av 1 beställningar godkända.")).to_be_visible()
 
     # Card administrator: produce, register the card, hand over with an identity check.
     _as(page, base, "card_admin")
@@ -58,7 +59,7 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     page.get_by_role("button", name=f"Starta tillverkning av {order_id}").click()
     page.get_by_label("Kortnummer").fill("9752 0000 0000 77")
     page.get_by_role("button", name="Registrera kortet – finns att hämta").click()
-    assert page.get_by_text("finns att hämta för Johanna Journey").is_visible()
+    expect(page.get_by_text("finns att hämta för Johanna Journey")).to_be_visible()
     page.locator("#queue-at_desk").get_by_role("link", name="Utlämning").click()
     assert page.get_by_role("button", name="Läs från kortläsaren").is_disabled()
     page.get_by_label("Kortnummer på kortet som lämnas ut").fill("97520000000077")
@@ -68,21 +69,21 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     page.get_by_label("Id-handlingens nummer").fill("12345678")
     screenshot(page, "orders-3-hand-over")
     page.get_by_role("button", name="Identiteten är kontrollerad – lämna ut kortet").click()
-    assert page.get_by_role("heading", name="Kvittens av SITHS-kort").is_visible()
-    assert page.get_by_text("Svenskt körkort, nummer slutar på 5678").is_visible()
+    expect(page.get_by_role("heading", name="Kvittens av SITHS-kort")).to_be_visible()
+    expect(page.get_by_text("Svenskt körkort, nummer slutar på 5678")).to_be_visible()
     page.emulate_media(media="print")
     screenshot(page, "orders-4-receipt-print")
     page.emulate_media(media="screen")
     page.get_by_role("button", name="Mottagaren har skrivit under och tagit emot kortet").click()
-    assert page.get_by_text("Kortet är aktivt.").is_visible()
+    expect(page.get_by_text("Kortet är aktivt.")).to_be_visible()
     card_url = page.url
 
     # The card is lost: the desk revokes it.
     page.get_by_label("Skäl för spärr").select_option("lost")
     page.get_by_label("Vem begärde spärren").fill("Johanna Journey (telefon)")
     page.get_by_role("button", name="Spärra kortet").click()
-    assert page.get_by_text("är spärrat").is_visible()
-    assert page.get_by_role("cell", name="Förlorat").is_visible()
+    expect(page.get_by_text("är spärrat")).to_be_visible()
+    expect(page.get_by_role("cell", name="Förlorat")).to_be_visible()
     screenshot(page, "orders-5-card-revoked")
 
     # The orderer orders the replacement from the card page.
@@ -92,5 +93,5 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     assert page.get_by_label("Typ av beställning").input_value() == "replacement_lost"
     page.get_by_label("Kortutlämning där kortet hämtas").select_option(label="Kortutlämning Lycksele (Lycksele)")
     page.get_by_role("button", name="Skicka beställning").click()
-    assert page.get_by_text("Ersättning – förlorat kort").is_visible()
+    expect(page.get_by_text("Ersättning – förlorat kort")).to_be_visible()
     screenshot(page, "orders-6-replacement-ordered")

@@ -1,0 +1,41 @@
+"""Input rules every service shares: trimmed, bounded text; HSA-IDs; unique-constraint races as 409s."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from cardadmin.db import db
+from cardadmin.errors import Conflict, InvalidInput
+from cardadmin.identifiers import parse_hsa_id
+
+
+def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{label} måste fyllas i.", field=label)
+    if len(value) > max_length:
+        raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
+    return value
+
+
+def hsa_id_input(value: str | None, label: str = "HSA-id", *, required: bool = True) -> str | None:
+    """A typed HSA-ID, validated (test IDs only where the configuration allows them); None if optional and empty."""
+    if not (value or "").strip():
+        if required:
+            raise InvalidInput(f"{label} måste fyllas i.", field="hsa_id")
+        return None
+    try:
+        hsa_id, _org = parse_hsa_id(value or "", allow_test=current_app.config["ALLOW_TEST_IDENTITIES"])
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="hsa_id") from None
+    return hsa_id
+
+
+def flush_or_conflict(message: str) -> None:
+    """Flush, turning a unique-constraint race into a clear 409 instead of a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
