@@ -6,10 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from cardadmin import config as config_module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -36,6 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+    # Ids in URLs stop at what an INTEGER column holds: /x/99999999999999999999 is a 404, not an overflow.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     db.init_app(app)
     security.init_app(app)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from cardadmin.db import db
@@ -62,6 +62,13 @@ def init_app(app: Flask) -> None:
         _title, message = HTTP_MESSAGES.get(status, (None, exc.description or ""))
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, message)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _value_out_of_range(exc: Exception) -> Any:
+        # A number too large for its column (SQLite raises OverflowError, PostgreSQL DataError): the input is
+        # wrong, not the server. One place for every form field and JSON value; the transaction is rolled back.
+        return error_response(400, "out_of_range", "Ett värde är utanför det tillåtna intervallet.")
 
     @app.errorhandler(OperationalError)
     def _database_busy(exc: OperationalError) -> Any:

@@ -77,6 +77,7 @@ def test_role_route_matrix_api(app, world):
         allowed = roles_allowed(app.view_functions[endpoint])
         for role, token in tokens.items():
             response = client.open(path, method=method, headers={"Authorization": f"Bearer {token}"}, json={})
+            assert response.status_code < 500, (role, method, path, response.status_code)
             if role in allowed:
                 assert response.status_code != 403, (role, method, path)
             else:
@@ -144,7 +145,7 @@ def test_non_utf8_form_bytes_are_a_4xx_not_a_500(app, client, world):
         assert db.session.scalar(select(func.count()).select_from(Organisation)) == 2
 
 
-@pytest.mark.parametrize("path", ["/finns-inte", "/admin/anvandare/999999"])
+@pytest.mark.parametrize("path", ["/finns-inte", "/admin/anvandare/999999", "/admin/anvandare/99999999999999999999"])
 def test_not_found_is_a_swedish_page(app, client, world, path):
     client.login("admin")
     response = client.get(path)
@@ -170,3 +171,72 @@ def test_no_view_is_allowed_for_no_role(app):
         if endpoint != "static":
             assert roles_allowed(view), endpoint
     assert Role.ADMIN in roles_allowed(app.view_functions["admin.users"])
+
+
+HOSTILE_BODIES = [
+    {"person_id": "abc", "order_type": 5, "desk_id": None},
+    {"person_id": 10**30, "desk_id": -1, "order_type": "new"},
+    {"card_number": ["x"], "identity": "nope", "reason": {"a": 1}},
+    {"reason": "x" * 100_000, "requested_by": 7, "comment": None},
+    {"kind": "pin_puk", "channel": "desk", "minutes_spent": "15", "card_id": "1"},
+    {"order_ids": "1,2", "ids": [None]},
+]
+
+
+def test_api_answers_hostile_json_with_4xx_never_500(app, world):
+    with app.app_context():  # every role, so the request gets past the role check to the body
+        everyone = service.create_user(world.users["admin"], service.UserInput(
+            "fuzzer", "Fuzz", roles=list(ALL_ROLES), organisation_id=world.region_id,
+            desk_ids=[world.desk_id]), "Long-enough-pw")
+        _row, token = service.create_api_token(everyone, "fuzz")
+        db.session.commit()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    checked = 0
+    for _endpoint, method, path in _routes(app):
+        if not path.startswith("/api/") or method == "GET":
+            continue
+        for body in [*HOSTILE_BODIES, [], "text", 3]:
+            response = client.open(path, method=method, headers=auth, json=body)
+            assert 400 <= response.status_code < 500, (path, body, response.status_code)
+            assert "error" in response.json
+            checked += 1
+        raw = client.open(path, method=method, headers={**auth, "Content-Type": "application/json"}, data=b"{bad")
+        assert 400 <= raw.status_code < 500, path
+    assert checked > 50
+
+
+def test_huge_ids_in_api_paths_are_404(app, world):
+    with app.app_context():
+        _row, token = service.create_api_token(world.users["admin"], "ids")
+        db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    response = app.test_client().get("/api/v1/orders/99999999999999999999", headers=auth)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_web_forms_answer_huge_and_odd_values_with_4xx_never_500(app, new_client, world):
+    """Every POST route, as a user holding every role, with every id-like field out of range or odd."""
+    import re as _re
+
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        service.create_user(world.users["admin"], service.UserInput(
+            "allroles", "All Roles", roles=list(ALL_ROLES), organisation_id=world.region_id,
+            desk_ids=[world.desk_id]), PASSWORD)
+        db.session.commit()
+    browser = new_client()
+    browser.login("allroles")
+    names = set()
+    for rule in app.url_map.iter_rules():
+        names.update(_re.findall(r"<(?:int:)?([a-z_]+)>", rule.rule))
+    names |= {"person_id", "desk_id", "organisation_id", "desk_ids", "parent_id", "unit_id", "order_ids",
+              "card_ids", "ids", "year", "week_from", "week_to", "minutes_spent", "card_id", "form_nonce"}
+    for values in ("99999999999999999999", "-1", "1e9", "NaN", "\x00", "١٢"):
+        for _endpoint, method, path in _routes(app):
+            if method != "POST" or path.startswith("/api/") or path == "/logout":
+                continue
+            data = {name: values for name in names} | {"csrf_token": browser.csrf_token}
+            response = browser.post(path, data=data)
+            assert response.status_code < 500, (path, values, response.status_code)

@@ -16,6 +16,7 @@ from cardadmin.orders.models import Card, Order, SupportCase
 from cardadmin.orders.service import IdentityInput
 from cardadmin.roles import Role
 
+MAX_INT = 2**31 - 1  # what an INTEGER column holds on every database we run on
 VIEWERS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 
 
@@ -40,8 +41,8 @@ def _int(body: dict[str, Any], name: str, *, required: bool = True) -> int | Non
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(f"Fältet {name} ska vara ett heltal.", field=name)
+    if not isinstance(value, int) or isinstance(value, bool) or not -MAX_INT <= value <= MAX_INT:
+        raise InvalidInput(f"Fältet {name} ska vara ett heltal (högst {MAX_INT}).", field=name)
     return value
 
 
