@@ -24,7 +24,8 @@ def empty_database(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = "cardadmin_migration_test"
+    # Named after the test database, so parallel runs against different test databases do not collide.
+    name = f"{make_url(PG_URL).database}_migrations"
     admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
