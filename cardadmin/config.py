@@ -46,6 +46,17 @@ def _development_key(path: Path) -> str:
         return key
 
 
+def _collection_days(env: os._Environ | dict) -> tuple[int, tuple[int, ...]]:
+    try:
+        revoke = int(env.get("CARDADMIN_UNCOLLECTED_DAYS", "90"))
+        reminders = tuple(sorted(int(d) for d in env.get("CARDADMIN_REMINDER_DAYS", "30,60").split(",") if d.strip()))
+    except ValueError:
+        raise ConfigurationError("CARDADMIN_UNCOLLECTED_DAYS and CARDADMIN_REMINDER_DAYS must be whole days") from None
+    if revoke < 1 or any(not 0 < d < revoke for d in reminders):
+        raise ConfigurationError("reminder days must lie between 1 and CARDADMIN_UNCOLLECTED_DAYS - 1")
+    return revoke, reminders
+
+
 def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
     env = os.environ if environ is None else environ
     overrides = overrides or {}
@@ -63,6 +74,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     elif production and len(secret) < 32:
         raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
 
+    uncollected_days, reminder_days = _collection_days(env)
     url = overrides.get("DATABASE_URL", env.get("DATABASE_URL", DEFAULT_SQLITE))
     config = {
         "CARDADMIN_ENV": mode,
@@ -87,6 +99,16 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         "ALLOW_TEST_IDENTITIES": not production,
         # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many).
         "PROXY_COUNT": int(env.get("CARDADMIN_PROXY_COUNT", "0")),
+        # Cards not collected: reminders to the recipient, then revocation by `cardadmin sweep`.
+        "UNCOLLECTED_DAYS": uncollected_days,
+        "REMINDER_DAYS": reminder_days,
+        # Notifications (`cardadmin outbox send`): SMTP when a host is set, else printed.
+        "SMTP_HOST": env.get("CARDADMIN_SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("CARDADMIN_SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("CARDADMIN_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("CARDADMIN_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": env.get("CARDADMIN_SMTP_STARTTLS", "1") not in ("0", "false", "no", ""),
+        "MAIL_FROM": env.get("CARDADMIN_MAIL_FROM", "kortutlamning@localhost"),
         "TESTING": False,
     }
     config.update(overrides)

@@ -69,6 +69,15 @@ def revoke_card(actor: User | None, card_id: int, reason: str, requested_by: str
     return _revoke(actor, get_card(actor, card_id), why, requested, comment)
 
 
+def revoke_not_collected(card: Card, requested_by: str) -> Revocation:
+    """The sweep (the system actor) revokes a card that waited at the desk too long, and only while it still
+    lies there: a card handed over since the sweep planned its work is left alone."""
+    if card.status != Status.AT_DESK:
+        raise Conflict(f"Kortet {card.card_number} ligger inte längre kvar vid kortutlämningen "
+                       f"({Status(card.status).label.lower()}).")
+    return _revoke(None, card, RevocationReason.NOT_COLLECTED, requested_by)
+
+
 def revoke_as_replaced(actor: User, old: Card, new: Card) -> None:
     """Link the two cards; revoke the old one unless that has already happened (lost, stolen, ...)."""
     if old.status in states.CARD_LIVE:

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from cardadmin.db import utcnow
 from cardadmin.orders.models import DOCUMENT_LABELS, ORDER_TYPE_LABELS, REVOCATION_LABELS
@@ -32,9 +32,10 @@ ACTION_LABELS = {
     "person.create": "Person registrerad",
     "person.update": "Personuppgifter ändrade",
     "support_case.create": "Supportärende",
+    "support_case.resolve": "Supportärende löst",
 }
 
-WARN_DAYS, REVOKE_DAYS = 60, 90  # cards waiting at the desk: flagged, then due for revocation
+WARN_DAYS = 60  # cards waiting at the desk are flagged; at the configured UNCOLLECTED_DAYS they are due for revocation
 
 
 def days_since(moment: datetime | None) -> int | None:
@@ -63,4 +64,7 @@ def register_filters(bp: Blueprint) -> None:
     bp.add_app_template_filter(_data, "audit_data")
     bp.add_app_template_filter(days_since, "days_since")
     bp.add_app_template_global(WARN_DAYS, "WARN_DAYS")
-    bp.add_app_template_global(REVOKE_DAYS, "REVOKE_DAYS")
+
+    @bp.app_context_processor
+    def _collection_days() -> dict[str, Any]:
+        return {"REVOKE_DAYS": current_app.config["UNCOLLECTED_DAYS"]}

@@ -247,6 +247,12 @@ class SupportCase(Base):
     minutes_spent: Mapped[int] = mapped_column(Integer, default=0)  # feeds the time log
     handled_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still open
+
+    handled_by: Mapped[User] = relationship()
+    card: Mapped[Card | None] = relationship()
+    person: Mapped[Person | None] = relationship()
+    desk: Mapped[Desk | None] = relationship()
 
     __table_args__ = (
         CheckConstraint(_in("kind", SupportKind), name="kind"),

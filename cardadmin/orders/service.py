@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,7 @@ from cardadmin.orders import states
 from cardadmin.orders.models import Card, DocumentType, IdentityCheck, Order, OrderType
 from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
+from cardadmin.outbox import service as outbox
 from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
@@ -138,6 +140,7 @@ def approve(actor: User, order_id: int) -> Order:
     order = _decidable(actor, order_id)
     transition(order, Status.APPROVED, actor, decided_by_id=actor.id)
     _record(actor, "order.approve", order)
+    outbox.order_decided(order)
     return order
 
 
@@ -146,6 +149,7 @@ def reject(actor: User, order_id: int, reason: str) -> Order:
     order = _decidable(actor, order_id)
     transition(order, Status.REJECTED, actor, decided_by_id=actor.id, decision_reason=reason)
     _record(actor, "order.reject", order, {"reason": reason})
+    outbox.order_decided(order)
     return order
 
 
@@ -204,6 +208,7 @@ def mark_at_desk(actor: User, order_id: int, card_number: str, *, expires_on: da
                  {"card_number": number, "order_id": order.id, "person_id": order.person_id,
                   "expires_on": expires_on.isoformat() if expires_on else None},
                  organisation_id=order.organisation_id)
+    outbox.card_at_desk(order, current_app.config["UNCOLLECTED_DAYS"])
     return order
 
 

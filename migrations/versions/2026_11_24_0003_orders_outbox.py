@@ -1,4 +1,4 @@
-"""card orders: notification outbox and support-case additions (issue 3)
+"""card orders: notification outbox, support cases can be resolved (issue 3)
 
 Revision ID: 0003
 Revises: 0002
@@ -7,6 +7,9 @@ Create Date: 2026-11-24 04:30:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -14,8 +17,39 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # placeholder: the chain is laid out first so parallel work does not branch it
+    op.create_table(
+        "outbox_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=80), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("to_address", sa.String(length=254), nullable=False),
+        sa.Column("to_name", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("kind IN ('order_approved', 'order_rejected', 'card_at_desk', 'reminder')",
+                           name=op.f("ck_outbox_message_kind")),
+        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'no_address')",
+                           name=op.f("ck_outbox_message_status")),
+        sa.ForeignKeyConstraint(["order_id"], ["card_order.id"], name=op.f("fk_outbox_message_order_id_card_order")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_message_dedupe_key")),
+    )
+    op.create_index(op.f("ix_outbox_message_order_id"), "outbox_message", ["order_id"], unique=False)
+    op.create_index("ix_outbox_message_status", "outbox_message", ["status", "id"], unique=False)
+    with op.batch_alter_table("support_case") as batch:
+        batch.add_column(sa.Column("resolved_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("support_case") as batch:
+        batch.drop_column("resolved_at")
+    op.drop_index("ix_outbox_message_status", table_name="outbox_message")
+    op.drop_index(op.f("ix_outbox_message_order_id"), table_name="outbox_message")
+    op.drop_table("outbox_message")
