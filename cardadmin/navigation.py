@@ -17,6 +17,7 @@ MENU: list[tuple[str, str]] = [
     ("orders.ra_queue", "Att godkänna"),
     ("desk_orders.queue", "Utlämning"),
     ("cards.search", "Sök kort"),
+    ("support.cases", "Support"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),

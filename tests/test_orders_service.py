@@ -14,7 +14,7 @@ from cardadmin import audit
 from cardadmin.audit.service import history
 from cardadmin.db import db, utcnow
 from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
-from cardadmin.orders import cards, queries, service
+from cardadmin.orders import cards, queries, service, support
 from cardadmin.orders.models import Card, IdentityCheck, Order, Revocation
 from cardadmin.orders.service import IdentityInput
 from cardadmin.orders.states import Status
@@ -377,23 +377,23 @@ def test_decide_many_reports_per_item(w: World) -> None:
 
 def test_support_case(w: World) -> None:
     order = to_status(w, order_for(w), Status.ACTIVE)
-    case = cards.open_support_case(user(w, "card_admin"), cards.SupportInput(
+    case = support.open_support_case(user(w, "card_admin"), support.SupportInput(
         "pin_puk", "phone", out_of_hours=True, card_id=order.card_id, minutes_spent=15,
         description="PIN spärrad efter tre försök"))
     assert (case.person_id, case.organisation_id, case.desk_id) == (order.person_id, w.region_id, w.desk_id)
     (row,) = audit_rows("support_case.create")
     assert json.loads(row.data)["minutes_spent"] == 15 and "PIN spärrad" not in row.data
     with pytest.raises(InvalidInput):
-        cards.open_support_case(user(w, "card_admin"), cards.SupportInput("pin_puk", "phone", minutes_spent=-1))
+        support.open_support_case(user(w, "card_admin"), support.SupportInput("pin_puk", "phone", minutes_spent=-1))
     with pytest.raises(Forbidden):
-        cards.open_support_case(user(w, "orderer"), cards.SupportInput("question", "desk"))
+        support.open_support_case(user(w, "orderer"), support.SupportInput("question", "desk"))
 
 
 def test_support_case_links_only_cards_in_the_users_scope(w: World) -> None:
     order = to_status(w, order_for(w), Status.ACTIVE)
     elsewhere = add_user(w, "ka_umea", [Role.CARD_ADMIN], w.region_id, [w.other_desk_id])
     with pytest.raises(NotFound):
-        cards.open_support_case(elsewhere, cards.SupportInput("lost_card", "phone", card_id=order.card_id))
+        support.open_support_case(elsewhere, support.SupportInput("lost_card", "phone", card_id=order.card_id))
     db.session.rollback()
     assert audit_rows("support_case.create") == []
 

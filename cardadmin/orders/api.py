@@ -11,7 +11,7 @@ from cardadmin.api.core import json_body, operation
 from cardadmin.api.openapi import object_schema
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
-from cardadmin.orders import cards, queries, service
+from cardadmin.orders import cards, queries, service, support
 from cardadmin.orders.models import Card, Order, SupportCase
 from cardadmin.orders.service import IdentityInput
 from cardadmin.roles import Role
@@ -201,7 +201,7 @@ def cards_revoke(card_id: int) -> Any:
            request_schema=object_schema("kind", "channel"))
 def support_cases_create() -> Any:
     body = json_body()
-    row: SupportCase = cards.open_support_case(g.api_user, cards.SupportInput(
+    row: SupportCase = support.open_support_case(g.api_user, support.SupportInput(
         kind=_str(body, "kind"), channel=_str(body, "channel"), out_of_hours=bool(body.get("out_of_hours", False)),
         description=_str(body, "description"), resolution=_str(body, "resolution"),
         card_id=_int(body, "card_id", required=False), person_id=_int(body, "person_id", required=False),

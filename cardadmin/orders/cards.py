@@ -1,24 +1,21 @@
-"""After hand-over: revocation (kept ten years), expiry, and the desk's support cases."""
+"""After hand-over: revocation (kept ten years) and expiry. Support cases are in ``support``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from cardadmin import audit
-from cardadmin.accounts.models import Desk, User
+from cardadmin.accounts.models import User
 from cardadmin.db import db, utcnow
-from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.errors import CardAdminError, Conflict, InvalidInput, NotFound
 from cardadmin.orders import states
-from cardadmin.orders.models import Card, Order, Revocation, RevocationReason, SupportCase, SupportChannel, SupportKind
+from cardadmin.orders.models import Card, Order, Revocation, RevocationReason
 from cardadmin.orders.queries import get_card
 from cardadmin.orders.service import today, transition
 from cardadmin.orders.states import Status
-from cardadmin.people.models import Person
-from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.validation import clean_text
@@ -116,61 +113,6 @@ def delete_revocation(actor: User, revocation_id: int) -> None:
                  organisation_id=row.card.organisation_id)
     db.session.delete(row)
     db.session.flush()
-
-
-# ---------------------------------------------------------------- support cases
-
-
-@dataclass
-class SupportInput:
-    kind: str
-    channel: str
-    out_of_hours: bool = False
-    description: str = ""
-    resolution: str = ""
-    card_id: int | None = None
-    person_id: int | None = None
-    desk_id: int | None = None
-    minutes_spent: int = 0
-
-
-def open_support_case(actor: User, data: SupportInput) -> SupportCase:
-    require_role(actor, Role.CARD_ADMIN, Role.ADMIN)
-    try:
-        kind, channel = SupportKind(data.kind), SupportChannel(data.channel)
-    except ValueError:
-        raise InvalidInput("Välj ärendetyp och kanal.", field="kind") from None
-    if not isinstance(data.minutes_spent, int) or not 0 <= data.minutes_spent <= 1440:
-        raise InvalidInput("Tidsåtgången ska vara 0–1440 minuter.", field="minutes_spent")
-    my_desks = {d.id for d in actor.desks}
-    desk_id = data.desk_id if data.desk_id is not None else (next(iter(my_desks)) if len(my_desks) == 1 else None)
-    if desk_id is not None and (db.session.get(Desk, desk_id) is None or
-                                (desk_id not in my_desks and not actor.has_role(Role.ADMIN))):
-        raise Forbidden("Välj en av dina kortutlämningar.")
-    # Linked records are looked up within the user's scope, as everywhere else (one home: queries / people).
-    card = get_card(actor, data.card_id) if data.card_id is not None else None
-    person = (db.session.scalar(visible_persons(actor).where(Person.id == data.person_id))
-              if data.person_id is not None else None)
-    if data.person_id is not None and person is None:
-        raise NotFound("Personen finns inte.")
-    if card is not None and person is None:
-        person = card.person
-    row = SupportCase(
-        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours),
-        description=clean_text(data.description, "Beskrivning", max_length=4000, required=False),
-        resolution=clean_text(data.resolution, "Åtgärd", max_length=4000, required=False),
-        card_id=card.id if card else None, person_id=person.id if person else None, desk_id=desk_id,
-        organisation_id=person.organisation_id if person else None, minutes_spent=data.minutes_spent,
-        handled_by_id=actor.id,
-    )
-    db.session.add(row)
-    db.session.flush()
-    audit.record(db.session, actor, "support_case.create", "support_case", row.id,
-                 {"kind": row.kind, "channel": row.channel, "out_of_hours": row.out_of_hours,
-                  "minutes_spent": row.minutes_spent, "card_id": row.card_id, "person_id": row.person_id,
-                  "desk_id": desk_id},
-                 organisation_id=row.organisation_id)
-    return row
 
 
 def revoke_many(actor: User, card_ids: list[int], reason: str, requested_by: str,

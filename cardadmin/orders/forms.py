@@ -7,16 +7,23 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from cardadmin.accounts.forms import _optional_int
-from cardadmin.orders.models import DOCUMENT_LABELS, ORDER_TYPE_LABELS, REVOCATION_LABELS
+from cardadmin.orders.models import (
+    DOCUMENT_LABELS,
+    ORDER_TYPE_LABELS,
+    REVOCATION_LABELS,
+    SUPPORT_CHANNEL_LABELS,
+    SUPPORT_KIND_LABELS,
+)
 
 ORDER_TYPE_CHOICES = [(str(k), v) for k, v in ORDER_TYPE_LABELS.items()]
 DOCUMENT_CHOICES = [("", "— välj id-handling —")] + [(str(k), v) for k, v in DOCUMENT_LABELS.items()]
@@ -87,3 +94,30 @@ class RevokeForm(FlaskForm):
 class BulkRevokeForm(RevokeForm):
     confirm = HiddenField()
     submit = SubmitField("Spärra de valda korten")
+
+
+SUPPORT_KIND_CHOICES = [(str(k), v) for k, v in SUPPORT_KIND_LABELS.items()]
+SUPPORT_CHANNEL_CHOICES = [(str(k), v) for k, v in SUPPORT_CHANNEL_LABELS.items()]
+
+
+class SupportForm(FlaskForm):
+    kind = SelectField("Ärendetyp", choices=SUPPORT_KIND_CHOICES)
+    channel = SelectField("Kanal", choices=SUPPORT_CHANNEL_CHOICES)
+    out_of_hours = BooleanField("Utanför kontorstid (kväll, natt, helg)")
+    desk_id = SelectField("Kortutlämning", coerce=_optional_int, validate_choice=False)
+    card_number = StringField("Kortnummer (valfritt)", validators=[Optional(), Length(max=40)])
+    person_hsa_id = StringField("Personens HSA-id (valfritt)", validators=[Optional(), Length(max=31)])
+    description = TextAreaField("Beskrivning", validators=[Optional(), Length(max=4000)])
+    resolution = TextAreaField("Åtgärd (fyll i om ärendet är löst nu)", validators=[Optional(), Length(max=4000)])
+    minutes_spent = IntegerField("Tidsåtgång (minuter)", default=0,
+                                 validators=[InputRequired("Ange tidsåtgången i minuter."),
+                                             NumberRange(0, 1440, "Tidsåtgången ska vara 0–1440 minuter.")])
+    submit = SubmitField("Spara ärendet")
+
+
+class ResolveSupportForm(FlaskForm):
+    resolution = TextAreaField("Åtgärd", validators=[DataRequired("Beskriv vad som gjordes."), Length(max=4000)])
+    minutes_spent = IntegerField("Ytterligare tid (minuter)", default=0,
+                                 validators=[InputRequired("Ange tiden i minuter (0 om ingen)."),
+                                             NumberRange(0, 1440, "Tiden ska vara 0–1440 minuter.")])
+    submit = SubmitField("Markera som löst")

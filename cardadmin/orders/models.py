@@ -93,6 +93,19 @@ class SupportChannel(StrEnum):
     SERVICE_DESK = "service_desk"
 
 
+SUPPORT_KIND_LABELS = {
+    SupportKind.PIN_PUK: "PIN spärrad / PUK",
+    SupportKind.LOST_CARD: "Anmälan om förlorat kort",
+    SupportKind.QUESTION: "Fråga",
+    SupportKind.OTHER: "Övrigt",
+}
+SUPPORT_CHANNEL_LABELS = {
+    SupportChannel.DESK: "I kortutlämningen",
+    SupportChannel.PHONE: "Telefon",
+    SupportChannel.SERVICE_DESK: "Servicedesk",
+}
+
+
 class Card(Base):
     """A physical card. Its status follows its order's from ``at_desk`` on (see ``states``)."""
 
