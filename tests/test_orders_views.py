@@ -369,3 +369,29 @@ def test_unknown_ids_are_404_in_swedish(client, world, path):
     client.login("admin" if not path.startswith("/utlamning") else "card_admin")
     response = client.get(path)
     assert response.status_code == 404 and "finns inte" in response.get_data(as_text=True)
+
+
+def test_start_page_counts_what_waits_for_each_role(app: Any, new_client: Any, world: Any) -> None:
+    _new_order(app, world, "P1")
+    _new_order(app, world, "P2")
+    with app.app_context():
+        from tests.test_orders_service import order_for
+
+        at_desk = to_status(world, order_for(world, "P3"), Status.AT_DESK)
+        db.session.execute(update(Order).where(Order.id == at_desk.id)
+                           .values(at_desk_at=utcnow() - timedelta(days=61)))
+        db.session.commit()
+
+    def work(username: str) -> dict[str, int]:
+        browser = new_client()
+        browser.login(username)
+        page = browser.get("/").get_data(as_text=True)
+        return {label.strip(): int(n) for n, label in
+                re.findall(r'<strong class="count">(\d+)</strong>([^<]+)</a>', page)}
+
+    assert work("ra_officer") == {"Beställningar att godkänna": 2}
+    assert work("ra_kommun") == {"Beställningar att godkänna": 0}  # other organisation's staff
+    assert work("card_admin") == {"Att tillverka": 0, "Kort som väntar på att hämtas": 1,
+                                  "Kort som väntat mer än 60 dagar": 1}
+    assert work("orderer") == {"Mina pågående beställningar": 3}
+    assert work("evaluator") == {}

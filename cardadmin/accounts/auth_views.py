@@ -67,7 +67,12 @@ def logout() -> Any:
 @bp.route("/")
 @allow_authenticated
 def home() -> Any:
-    return render_template("auth/home.html")
+    from datetime import timedelta
+
+    from cardadmin.orders.display import WARN_DAYS
+    from cardadmin.orders.queries import work_counts
+
+    return render_template("auth/home.html", work=work_counts(current_user, warn_after=timedelta(days=WARN_DAYS)))
 
 
 @bp.route("/konto", methods=["GET", "POST"])

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
-from cardadmin.db import db
+from cardadmin.db import db, utcnow
 from cardadmin.errors import InvalidInput, NotFound
 from cardadmin.orders.models import Card, Order
-from cardadmin.orders.states import Status
+from cardadmin.orders.states import OPEN, Status
 from cardadmin.people.models import Person
 from cardadmin.roles import Role
 
@@ -168,3 +168,41 @@ def search_orders(actor: Any, query: OrderSearch, *, after: Cursor | None = None
     if query.organisation_id is not None:
         stmt = stmt.where(Order.organisation_id == query.organisation_id)
     return _page(stmt, after, limit)
+
+
+@dataclass
+class WorkCount:
+    """One line of "Att göra" on the start page: how many, and where to act on them."""
+
+    label: str
+    count: int
+    endpoint: str
+    warn: bool = False  # overdue work: shown highlighted
+
+
+def work_counts(actor: Any, *, warn_after: timedelta) -> list[WorkCount]:
+    """What waits for this user, counted on the same indexes as the queues themselves."""
+
+    def count(stmt: Select[Any]) -> int:
+        return db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
+
+    counts: list[WorkCount] = []
+    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
+        waiting = select(Order).where(Order.status == Status.ORDERED, Order.organisation_id == actor.organisation_id,
+                                      Order.orderer_id != actor.id)
+        counts.append(WorkCount("Beställningar att godkänna", count(waiting), "orders.ra_queue"))
+    desks = _desk_ids(actor) if actor.has_role(Role.CARD_ADMIN) else []
+    if desks:
+        at_mine = select(Order).where(Order.desk_id.in_(desks))
+        counts.append(WorkCount("Att tillverka", count(at_mine.where(Order.status == Status.APPROVED)),
+                                "desk_orders.queue"))
+        at_desk = at_mine.where(Order.status == Status.AT_DESK)
+        counts.append(WorkCount("Kort som väntar på att hämtas", count(at_desk), "desk_orders.queue"))
+        overdue = count(at_desk.where(Order.at_desk_at <= utcnow() - warn_after))
+        if overdue:
+            counts.append(WorkCount(f"Kort som väntat mer än {warn_after.days} dagar", overdue, "desk_orders.queue",
+                                    warn=True))
+    if actor.has_role(Role.ORDERER):
+        mine = select(Order).where(Order.orderer_id == actor.id, Order.status.in_(OPEN))
+        counts.append(WorkCount("Mina pågående beställningar", count(mine), "orders.mine"))
+    return counts
