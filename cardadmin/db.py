@@ -76,7 +76,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at once: concurrent writers queue on busy_timeout instead of one of
+        # them failing when it upgrades a stale read snapshot to a write (SQLITE_BUSY_SNAPSHOT).
+        mode = " IMMEDIATE" if conn.get_execution_options().get(SQLITE_IMMEDIATE) else ""
+        conn.exec_driver_sql(f"BEGIN{mode}")
+
+
+SQLITE_IMMEDIATE = "cardadmin_sqlite_immediate"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Database:
@@ -87,6 +94,17 @@ class Database:
         app.extensions["cardadmin.engine"] = engine
         app.extensions["cardadmin.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
+        if engine.dialect.name == "sqlite":
+            app.before_request(self._writers_queue)
+
+    def _writers_queue(self) -> None:
+        """On SQLite a request that may write starts its transaction as a writer, so two people acting on the
+        same order at once are served one after the other (the second then sees it already handled), as the
+        row locks of PostgreSQL do."""
+        from flask import request
+
+        if request.method in UNSAFE_METHODS:
+            self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
     @staticmethod
     def engine(app: Flask) -> Engine:

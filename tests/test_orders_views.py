@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from cardadmin.db import db, utcnow
 from cardadmin.orders.models import Card, IdentityCheck, Order, Revocation
 from cardadmin.orders.states import Status
+from cardadmin.roles import Role
 from tests.test_orders_service import actions, to_status
 from tests.test_people import PNR, add_person, add_user, user
 
@@ -395,3 +396,41 @@ def test_start_page_counts_what_waits_for_each_role(app: Any, new_client: Any, w
                                   "Kort som väntat mer än 60 dagar": 1}
     assert work("orderer") == {"Mina pågående beställningar": 3}
     assert work("evaluator") == {}
+
+
+def test_two_ra_officers_clicking_approve_at_once_through_the_web(make_app: Any, app: Any, new_client: Any,
+                                                                   world: Any) -> None:
+    """Two browsers on two app instances (as two gunicorn workers) post the same decision together: exactly
+    one approves, the other is told it is already handled; one audit row and one notification."""
+    import threading
+
+    from cardadmin.outbox.models import OutboxMessage
+
+    order_id = _new_order(app, world)
+    with app.app_context():
+        add_user(world, "ra_two", [Role.RA_OFFICER], world.region_id)
+    browsers = [new_client(), new_client(on=make_app())]
+    browsers[0].login("ra_officer")
+    browsers[1].login("ra_two")
+    for browser in browsers:
+        browser.fetch_csrf("/bestallningar/att-godkanna")
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def click(browser: Any) -> None:
+        barrier.wait(timeout=10)
+        response = browser.post_form("/bestallningar/beslut", {"order_ids": [order_id], "action": "approve"})
+        answers.append((response.status_code, response.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=click, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(status for status, _ in answers) == [200, 409], [s for s, _ in answers]
+    loser = next(body for status, body in answers if status == 409)
+    assert "redan hanterad" in loser
+    with app.app_context():
+        assert _order(order_id).status == Status.APPROVED
+        assert actions("order", order_id).count("order.approve") == 1
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
