@@ -21,49 +21,13 @@ from typing import Any, TypeVar
 
 import click
 
-from hardware.errors import (
-    ApduError,
-    CardRejected,
-    CardRemoved,
-    CardTimeout,
-    HardwareError,
-    InvalidPin,
-    MalformedResponse,
-    NoCard,
-    NoReader,
-    PinBlocked,
-    ReaderUnavailable,
-)
+from cardadmin.desk.messages import check_label, swedish_message
+from hardware.errors import HardwareError
 
 HARDWARE_EXIT = 2
 TRUST_ANCHORS_ENV = "CARDADMIN_TRUST_ANCHORS"
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def swedish_message(exc: HardwareError) -> str:
-    """The message a korthandläggare sees for a hardware error."""
-    if isinstance(exc, ReaderUnavailable):
-        return "Kortläsartjänsten (pcscd) körs inte."
-    if isinstance(exc, NoReader):
-        return f"Kortläsaren {exc.reader!r} hittades inte." if exc.reader else "Ingen kortläsare är ansluten."
-    if isinstance(exc, NoCard):
-        return "Inget kort i läsaren."
-    if isinstance(exc, CardRemoved):
-        return "Kortet togs ur läsaren."
-    if isinstance(exc, CardTimeout):
-        return "Kortet svarade inte i tid."
-    if isinstance(exc, InvalidPin):
-        if exc.attempts_left is None:
-            return "Fel PIN-kod."
-        return f"Fel PIN-kod, {exc.attempts_left} försök kvar."
-    if isinstance(exc, PinBlocked):
-        return "PIN-koden är spärrad. Kortet måste låsas upp med PUK-koden."
-    if isinstance(exc, CardRejected):
-        return f"Kortet kan inte användas ({exc.reason})."
-    if isinstance(exc, ApduError | MalformedResponse):
-        return "Kortet svarade felaktigt. Ta ur kortet och försök igen."
-    return "Fel i kortläsaren."
 
 
 def _fail_hardware(exc: HardwareError) -> None:
@@ -223,21 +187,6 @@ def card_read(reader: str | None, as_json: bool) -> None:
         click.echo(f"  SHA-256:    {c['sha256']}")
 
 
-_CHECK_LABELS = {
-    "card_application": "Kort med PIV-applikation",
-    "authentication_certificate_present": "Legitimeringscertifikat finns",
-    "signature_certificate_present": "Underskriftscertifikat finns",
-    "hsa_id_matches": "HSA-id stämmer",
-    "card_number_matches": "Kortnummer stämmer",
-    "path_to_trusted_root": "Kedja till betrodd utfärdare",
-    "within_validity": "Giltigt nu",
-    "not_revoked": "Inte spärrat (CRL)",
-    "key_usage": "Nyckelanvändning",
-    "certificate_policy": "Certifikatpolicy",
-    "proof_of_possession": "Kortet har den privata nyckeln (PIN)",
-}
-
-
 @card_group.command("verify")
 @click.option("--hsa-id", required=True, help="Beställningens HSA-id.")
 @click.option("--card-number", required=True, help="Beställningens kortnummer.")
@@ -291,7 +240,7 @@ def card_verify(hsa_id: str, card_number: str, reader: str | None, trust_anchors
     else:
         for check in result.checks:
             mark = {True: "OK  ", False: "FEL ", None: "--  "}[check.passed]
-            click.echo(f"{mark}{_CHECK_LABELS.get(check.name, check.name)}: {check.reason}")
+            click.echo(f"{mark}{check_label(check.name)}: {check.reason}")
         click.echo("Kortet är verifierat." if result.ok else "Kortet är INTE verifierat.")
     if result.error is not None:
         _fail_hardware(result.error)
