@@ -63,3 +63,17 @@ def swedish_message(exc: HardwareError) -> str:
     if isinstance(exc, ApduError | MalformedResponse):
         return "Kortet svarade felaktigt. Ta ur kortet och försök igen."
     return "Fel i kortläsaren."
+
+
+def stored_error_message(name: str, attempts_left: int | None = None) -> str:
+    """The message for a hardware error stored by its class name (CardVerification.error)."""
+    if name == "InvalidPin":
+        return swedish_message(InvalidPin(attempts_left))
+    samples: dict[str, HardwareError] = {
+        "ReaderUnavailable": ReaderUnavailable(), "NoReader": NoReader(), "NoCard": NoCard(),
+        "CardRemoved": CardRemoved(), "CardTimeout": CardTimeout(), "PinBlocked": PinBlocked(),
+        "ApduError": ApduError(0x6F00), "MalformedResponse": MalformedResponse(""),
+    }
+    if name == "CardRejected":
+        return "Kortet kan inte användas."
+    return swedish_message(samples.get(name, HardwareError()))
