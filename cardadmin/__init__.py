@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.api import api_bp
     from cardadmin.audit import views as audit_views
     from cardadmin.db import db
+    from cardadmin.desk import views as desk_verify_views
     from cardadmin.orders import card_views, desk_views, support_views
     from cardadmin.orders import views as order_views
     from cardadmin.people import views as people_views
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(card_views.bp)
     app.register_blueprint(support_views.bp)
     app.register_blueprint(people_views.bp)
+    app.register_blueprint(desk_verify_views.bp)
     app.register_blueprint(api_bp)
     security.csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 

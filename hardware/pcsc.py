@@ -107,6 +107,22 @@ def wait_for_card(reader: str, timeout: float) -> bool:
         scard.SCardReleaseContext(ctx)
 
 
+def card_presence() -> dict[str, bytes | None]:
+    """Every reader and the ATR of the card in it (None when empty), in one fresh PC/SC context, so a
+    caller polling this survives pcscd restarts and readers coming and going."""
+    ctx = _context()
+    try:
+        readers = _readers(ctx)
+        if not readers:
+            return {}
+        hresult, states = scard.SCardGetStatusChange(ctx, 0, [(r, scard.SCARD_STATE_UNAWARE) for r in readers])
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise _error(hresult, "connect")
+        return {str(name): (bytes(atr) if state & scard.SCARD_STATE_PRESENT else None) for name, state, atr in states}
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
 def _pick_reader(readers: list[str], wanted: str | None) -> str:
     if not readers:
         raise NoReader(wanted)

@@ -40,8 +40,8 @@ REALWORLD = Path("/work/shared/realworld/siths-ca-v3-function-2010.pem")
 
 
 def test_commands_are_exposed() -> None:
-    assert [c.name for c in COMMANDS] == ["sim", "card", "cert"]
-    assert set(card_group.commands) == {"readers", "read", "verify"}
+    assert [c.name for c in COMMANDS] == ["sim", "card", "cert", "desk-agent"]
+    assert set(card_group.commands) == {"readers", "read", "verify", "watch"}
     assert set(sim_group.commands) == {"make-profile", "run"}
 
 

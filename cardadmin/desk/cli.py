@@ -21,49 +21,13 @@ from typing import Any, TypeVar
 
 import click
 
-from hardware.errors import (
-    ApduError,
-    CardRejected,
-    CardRemoved,
-    CardTimeout,
-    HardwareError,
-    InvalidPin,
-    MalformedResponse,
-    NoCard,
-    NoReader,
-    PinBlocked,
-    ReaderUnavailable,
-)
+from cardadmin.desk.messages import check_label, swedish_message
+from hardware.errors import HardwareError
 
 HARDWARE_EXIT = 2
 TRUST_ANCHORS_ENV = "CARDADMIN_TRUST_ANCHORS"
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def swedish_message(exc: HardwareError) -> str:
-    """The message a korthandläggare sees for a hardware error."""
-    if isinstance(exc, ReaderUnavailable):
-        return "Kortläsartjänsten (pcscd) körs inte."
-    if isinstance(exc, NoReader):
-        return f"Kortläsaren {exc.reader!r} hittades inte." if exc.reader else "Ingen kortläsare är ansluten."
-    if isinstance(exc, NoCard):
-        return "Inget kort i läsaren."
-    if isinstance(exc, CardRemoved):
-        return "Kortet togs ur läsaren."
-    if isinstance(exc, CardTimeout):
-        return "Kortet svarade inte i tid."
-    if isinstance(exc, InvalidPin):
-        if exc.attempts_left is None:
-            return "Fel PIN-kod."
-        return f"Fel PIN-kod, {exc.attempts_left} försök kvar."
-    if isinstance(exc, PinBlocked):
-        return "PIN-koden är spärrad. Kortet måste låsas upp med PUK-koden."
-    if isinstance(exc, CardRejected):
-        return f"Kortet kan inte användas ({exc.reason})."
-    if isinstance(exc, ApduError | MalformedResponse):
-        return "Kortet svarade felaktigt. Ta ur kortet och försök igen."
-    return "Fel i kortläsaren."
 
 
 def _fail_hardware(exc: HardwareError) -> None:
@@ -223,26 +187,15 @@ def card_read(reader: str | None, as_json: bool) -> None:
         click.echo(f"  SHA-256:    {c['sha256']}")
 
 
-_CHECK_LABELS = {
-    "card_application": "Kort med PIV-applikation",
-    "authentication_certificate_present": "Legitimeringscertifikat finns",
-    "signature_certificate_present": "Underskriftscertifikat finns",
-    "hsa_id_matches": "HSA-id stämmer",
-    "card_number_matches": "Kortnummer stämmer",
-    "path_to_trusted_root": "Kedja till betrodd utfärdare",
-    "within_validity": "Giltigt nu",
-    "not_revoked": "Inte spärrat (CRL)",
-    "key_usage": "Nyckelanvändning",
-    "certificate_policy": "Certifikatpolicy",
-    "proof_of_possession": "Kortet har den privata nyckeln (PIN)",
-}
-
-
 @card_group.command("verify")
-@click.option("--hsa-id", required=True, help="Beställningens HSA-id.")
-@click.option("--card-number", required=True, help="Beställningens kortnummer.")
+@click.option("--order", "order_id", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="Beställningens id: HSA-id och kortnummer hämtas därifrån och resultatet sparas.")
+@click.option("--user", "username", envvar="CARDADMIN_USER", default=None,
+              help="Korthandläggaren som verifierar (med --order; standard: $CARDADMIN_USER).")
+@click.option("--hsa-id", default=None, help="HSA-id att kontrollera mot (utan --order).")
+@click.option("--card-number", default=None, help="Kortnummer att kontrollera mot (utan --order).")
 @click.option("--reader", default=None, help="Läsarens namn (eller en del av det).")
-@click.option("--trust-anchors", envvar=TRUST_ANCHORS_ENV, required=True,
+@click.option("--trust-anchors", envvar=TRUST_ANCHORS_ENV, default=None,
               help=f"Betrodda rot-CA: PEM-filer eller en mapp (standard: ${TRUST_ANCHORS_ENV}).")
 @click.option("--intermediate", "intermediates", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Utfärdande CA-certifikat (PEM/DER), får upprepas.")
@@ -252,10 +205,24 @@ _CHECK_LABELS = {
 @click.option("--sign-policy", multiple=True, help="Godkänd policy-OID för underskriftscertifikatet.")
 @click.option("--json", "as_json", is_flag=True, help="Skriv resultatet som JSON.")
 @hardware_errors
-def card_verify(hsa_id: str, card_number: str, reader: str | None, trust_anchors: str, intermediates: tuple[str, ...],
+def card_verify(order_id: int | None, username: str | None, hsa_id: str | None, card_number: str | None,
+                reader: str | None, trust_anchors: str | None, intermediates: tuple[str, ...],
                 crl_files: tuple[str, ...], auth_policy: tuple[str, ...], sign_policy: tuple[str, ...],
                 as_json: bool) -> None:
-    """Verifiera kortet i läsaren mot HSA-id och kortnummer; innehavaren anger sin PIN-kod."""
+    """Verifiera kortet i läsaren; innehavaren anger sin PIN-kod.
+
+    Med --order ID: mot beställningens HSA-id och kortnummer, med appens inställningar (CARDADMIN_TRUST_ANCHORS,
+    CARDADMIN_INTERMEDIATES, CARDADMIN_CRLS, policy-OID:er), och resultatet sparas och loggas. Annars mot
+    --hsa-id och --card-number, utan att något sparas."""
+    if order_id is not None:
+        from cardadmin.desk.cli_order import verify_order
+
+        verify_order(order_id, username, reader, as_json)
+        return
+    if not hsa_id or not card_number:
+        raise click.UsageError("Ange --order ID, eller både --hsa-id och --card-number.")
+    if not trust_anchors:
+        raise click.BadParameter(f"ange --trust-anchors eller ${TRUST_ANCHORS_ENV}", param_hint="--trust-anchors")
     from hardware import pcsc
     from hardware.verify import (
         VerificationPolicy,
@@ -277,7 +244,7 @@ def card_verify(hsa_id: str, card_number: str, reader: str | None, trust_anchors
     policy = VerificationPolicy(frozenset(auth_policy), frozenset(sign_policy))
 
     pcsc.list_readers()  # pcscd down: fail before asking for the PIN
-    pin = click.prompt("Kortinnehavarens PIN-kod", hide_input=True, err=True)
+    pin = ask_pin()
     conn = pcsc.connect(reader)
     try:
         result = verify_connection(conn, hsa_id=hsa_id, card_number=card_number, trust_anchors=anchors,
@@ -285,18 +252,61 @@ def card_verify(hsa_id: str, card_number: str, reader: str | None, trust_anchors
     finally:
         del pin
         conn.close()
-
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        for check in result.checks:
-            mark = {True: "OK  ", False: "FEL ", None: "--  "}[check.passed]
-            click.echo(f"{mark}{_CHECK_LABELS.get(check.name, check.name)}: {check.reason}")
-        click.echo("Kortet är verifierat." if result.ok else "Kortet är INTE verifierat.")
+    report(result.to_dict(), as_json)
     if result.error is not None:
         _fail_hardware(result.error)
     if not result.ok:
         raise click.exceptions.Exit(1)
+
+
+def ask_pin() -> str:
+    """The holder's PIN, hidden (read from stdin when it is not a terminal); never echoed or logged."""
+    return str(click.prompt("Kortinnehavarens PIN-kod", hide_input=True, err=True))
+
+
+def report(result: dict[str, Any], as_json: bool) -> None:
+    """Print a verification result (``VerificationResult.to_dict()`` or a stored one): JSON or one line a check."""
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    for check in result["checks"]:
+        mark = {True: "OK  ", False: "FEL ", None: "--  "}[check["passed"]]
+        click.echo(f"{mark}{check_label(check['name'])}: {check['reason']}")
+    click.echo("Kortet är verifierat." if result["ok"] else "Kortet är INTE verifierat.")
+
+
+@card_group.command("watch")
+@click.option("--events", type=click.IntRange(1), default=None, help="Sluta efter så många händelser.")
+@hardware_errors
+def card_watch(events: int | None) -> None:
+    """Skriv ut när kort sätts i och tas ur läsarna (Ctrl-C avslutar)."""
+    import queue
+    import time
+
+    from hardware import pcsc
+
+    seen: queue.Queue[str] = queue.Queue()
+
+    def event(what: str) -> Callable[[str, bytes], None]:
+        return lambda reader, atr: seen.put(f"{time.strftime('%H:%M:%S')}\t{what}\t{reader}\t{atr.hex().upper()}")
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    monitor = pcsc.CardMonitorEvents(on_insert=event("isatt"), on_remove=event("uttaget"))
+    monitor.start()
+    click.echo("Bevakar kortläsarna. Ctrl-C avslutar.", err=True)
+    count = 0
+    try:
+        while not stop.is_set() and (events is None or count < events):
+            try:
+                click.echo(seen.get(timeout=0.2))
+                count += 1
+            except queue.Empty:
+                continue
+    finally:
+        monitor.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # ---------------------------------------------------------------- cert
@@ -354,4 +364,10 @@ def cert_inspect(file: str, as_json: bool) -> None:
         click.echo(f"{label + ':':<19}{_fmt(value)}")
 
 
-COMMANDS: list[click.Command] = [sim_group, card_group, cert_group]
+def _commands() -> list[click.Command]:
+    from cardadmin.desk.agent import desk_agent_command
+
+    return [sim_group, card_group, cert_group, desk_agent_command]
+
+
+COMMANDS: list[click.Command] = _commands()

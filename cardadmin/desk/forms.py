@@ -1,0 +1,14 @@
+"""The "Verifiera kort" form on the hand-over page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+
+class VerifyCardForm(FlaskForm):
+    # The holder types the PIN here on the desk PC; it goes to the card once and is not kept (see views.py).
+    pin = PasswordField("Kortinnehavarens PIN-kod (legitimering)",
+                        validators=[DataRequired("Låt kortinnehavaren skriva sin PIN-kod."), Length(max=16)])
+    submit = SubmitField("Verifiera kort")
