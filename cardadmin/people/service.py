@@ -102,10 +102,13 @@ def create_person(actor: User, data: PersonInput) -> Person:
     return person
 
 
-def update_person(actor: User, person_id: int, data: PersonInput) -> Person:
+def update_person(actor: User, person_id: int, data: PersonInput, *, keep_personnummer: bool = False) -> Person:
+    """``keep_personnummer``: leave the stored number as it is (HSA edits, which never see it)."""
     require_role(actor, *EDITORS)
     person = _scoped_get(actor, person_id)
     values = _validate(actor, data)
+    if keep_personnummer:
+        values.pop("_personnummer")
     diff: dict[str, Any] = {}
     for name in values:
         old, new = getattr(person, name), values[name]
@@ -160,8 +163,8 @@ def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:
     by_name = Person.protected_identity.is_(False)
     for term in name_terms:
         by_name = by_name & term
-    stmt = (visible_persons(actor).where(or_(by_hsa & Person.protected_identity.is_(False), by_name,
-                                             Person.hsa_id == text))
+    stmt = (visible_persons(actor).where(Person.removed_at.is_(None))
+            .where(or_(by_hsa & Person.protected_identity.is_(False), by_name, Person.hsa_id == text))
             .order_by(Person.surname, Person.given_name, Person.id).limit(min(max(limit, 1), 100)))
     return list(db.session.scalars(stmt))
 
