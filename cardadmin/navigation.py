@@ -17,6 +17,8 @@ MENU: list[tuple[str, str]] = [
     ("orders.ra_queue", "Att godkänna"),
     ("desk_orders.queue", "Utlämning"),
     ("cards.search", "Sök kort"),
+    ("hsa.search", "HSA-poster"),
+    ("hsa.billing", "HSA-debitering"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),
