@@ -96,7 +96,8 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
-        "ALLOW_TEST_IDENTITIES": not production,
+        # Test HSA-IDs (TSTNMT…): allowed outside production unless CARDADMIN_ALLOW_TEST_IDENTITIES says otherwise.
+        "ALLOW_TEST_IDENTITIES": env.get("CARDADMIN_ALLOW_TEST_IDENTITIES", "0" if production else "1") == "1",
         # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many).
         "PROXY_COUNT": int(env.get("CARDADMIN_PROXY_COUNT", "0")),
         # Cards not collected: reminders to the recipient, then revocation by `cardadmin sweep`.

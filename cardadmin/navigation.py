@@ -18,6 +18,8 @@ MENU: list[tuple[str, str]] = [
     ("desk_orders.queue", "Utlämning"),
     ("cards.search", "Sök kort"),
     ("support.cases", "Support"),
+    ("hsa.search", "HSA-poster"),
+    ("hsa.billing", "HSA-debitering"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),

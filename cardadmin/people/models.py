@@ -32,6 +32,8 @@ class Person(Base):
     protected_identity: Mapped[bool] = mapped_column(Boolean, default=False)  # skyddad identitet
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    # Set when the HSA entry is removed (cardadmin.hsa); the row stays for its orders' and cards' history.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -102,10 +102,13 @@ def create_person(actor: User, data: PersonInput) -> Person:
     return person
 
 
-def update_person(actor: User, person_id: int, data: PersonInput) -> Person:
+def update_person(actor: User, person_id: int, data: PersonInput, *, keep_personnummer: bool = False) -> Person:
+    """``keep_personnummer``: leave the stored number as it is (HSA edits, which never see it)."""
     require_role(actor, *EDITORS)
     person = _scoped_get(actor, person_id)
     values = _validate(actor, data)
+    if keep_personnummer:
+        values.pop("_personnummer")
     diff: dict[str, Any] = {}
     for name in values:
         old, new = getattr(person, name), values[name]
@@ -147,21 +150,23 @@ def find_by_hsa_id(actor: User, hsa_id: str) -> Person | None:
     return db.session.scalar(visible_persons(actor).where(Person.hsa_id == (hsa_id or "").strip()))
 
 
+def name_or_hsa_id_clause(text: str) -> Any:
+    """The one matching rule for person searches: HSA-ID prefix or name prefixes ('Anna', 'Berg', 'Anna Berg').
+    Persons with a protected identity match only their exact HSA-ID, never by name."""
+    words = text.split()
+    by_hsa = Person.hsa_id.startswith(text, autoescape=True)
+    by_name = Person.protected_identity.is_(False)
+    for w in words:
+        by_name = by_name & or_(Person.given_name.istartswith(w, autoescape=True),
+                                Person.surname.istartswith(w, autoescape=True))
+    return or_(by_hsa & Person.protected_identity.is_(False), by_name, Person.hsa_id == text)
+
+
 def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:
-    """By HSA-ID prefix or name prefix ('Anna', 'Berg', 'Anna Berg'), surname order. Persons with a protected
-    identity are found only by their exact HSA-ID, never by name."""
+    """By HSA-ID prefix or name prefix, surname order; removed HSA entries are not offered."""
     text = (text or "").strip()[:100]
     if len(text) < 2:
         raise InvalidInput("Skriv minst två tecken att söka på.", field="q")
-    words = text.split()
-    by_hsa = Person.hsa_id.startswith(text, autoescape=True)
-    name_terms = [or_(Person.given_name.istartswith(w, autoescape=True), Person.surname.istartswith(w, autoescape=True))
-                  for w in words]
-    by_name = Person.protected_identity.is_(False)
-    for term in name_terms:
-        by_name = by_name & term
-    stmt = (visible_persons(actor).where(or_(by_hsa & Person.protected_identity.is_(False), by_name,
-                                             Person.hsa_id == text))
+    stmt = (visible_persons(actor).where(Person.removed_at.is_(None)).where(name_or_hsa_id_clause(text))
             .order_by(Person.surname, Person.given_name, Person.id).limit(min(max(limit, 1), 100)))
     return list(db.session.scalars(stmt))
-

@@ -1,0 +1,82 @@
+"""`cardadmin hsa …`: import, export and LDAP sync of HSA entries. Same services as the web; commit once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from cardadmin.cli import translate_errors
+from cardadmin.db import db
+from cardadmin.errors import InvalidInput
+
+
+@click.group("hsa", help="HSA-poster: import, export och synk mot katalogen.")
+def hsa_group() -> None:
+    pass
+
+
+def _system(job: str) -> Any:
+    from cardadmin.hsa.rules import SystemActor
+
+    return SystemActor(f"system:hsa-{job}")
+
+
+@hsa_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(["csv", "ldif"]), help="Standard: av filändelsen.")
+@click.option("--encoding", type=click.Choice(["utf-8", "latin-1"]), help="Standard: känns av.")
+@click.option("--apply", is_flag=True, help="Läs in (utan flaggan: provkörning som bara visar problemen).")
+@click.option("--valid-only", is_flag=True, help="Läs in de giltiga raderna även om andra har fel.")
+@with_appcontext
+@translate_errors
+def import_command(file: Path, file_format: str | None, encoding: str | None, apply: bool, valid_only: bool) -> None:
+    """Läs in personer och enheter ur en CSV- eller LDIF-fil (strömmas; filens storlek spelar ingen roll)."""
+    from cardadmin.hsa import formats, importer
+    from cardadmin.hsa.changelog import ChangeContext
+
+    try:
+        file_format = file_format or formats.detect_format(file.name)
+        with file.open("rb") as handle, click.progressbar(length=file.stat().st_size, label="Läser",
+                                                         file=sys.stderr) as bar:
+            lines, rows = formats.open_rows(handle, file_format, encoding, on_bytes=bar.update)
+            result = importer.run_import(ChangeContext(_system("import"), "import"), rows, apply=apply,
+                                         valid_only=valid_only,
+                                         on_problem=lambda p: click.echo(f"\n  Fel {p}", err=True))
+    except formats.FileProblem as exc:
+        db.session.rollback()
+        raise InvalidInput(str(exc)) from None
+    if result.commit:
+        db.session.commit()
+    click.echo(f"Teckenkodning: {formats.ENCODINGS[lines.encoding]}{' (avkänd)' if lines.detected else ''}.")
+    for warning in result.warnings[:20]:
+        click.echo(f"Varning {warning}")
+    click.echo(result.summary())
+    if result.problem_count and not result.commit:
+        sys.exit(1)
+
+
+@hsa_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(["csv", "ldif"]), help="Standard: av filändelsen.")
+@with_appcontext
+@translate_errors
+def export_command(file: Path, file_format: str | None) -> None:
+    """Skriv registrets enheter och aktuella personposter till en CSV- eller LDIF-fil (UTF-8)."""
+    from cardadmin.hsa import export, formats
+
+    try:
+        file_format = file_format or formats.detect_format(file.name)
+    except formats.FileProblem as exc:
+        raise InvalidInput(str(exc)) from None
+    writer = formats.write_csv if file_format == "csv" else formats.write_ldif
+    with file.open("w", encoding="utf-8", newline="") as handle:
+        for chunk in writer(export.records(_system("export"))):
+            handle.write(chunk)
+    click.echo(f"Exporterade till {file}.")
+
+
+COMMANDS = [hsa_group]
