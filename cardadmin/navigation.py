@@ -17,6 +17,8 @@ MENU: list[tuple[str, str]] = [
     ("orders.ra_queue", "Att godkänna"),
     ("desk_orders.queue", "Utlämning"),
     ("cards.search", "Sök kort"),
+    ("timelog.week", "Min tid"),
+    ("timelog.queue", "Attestera tid"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),
