@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.api import api_bp
     from cardadmin.audit import views as audit_views
     from cardadmin.db import db
+    from cardadmin.evaluation import views as evaluation_views
     from cardadmin.orders import card_views, desk_views
     from cardadmin.orders import views as order_views
     from cardadmin.people import views as people_views
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(card_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(timelog_views.bp)
+    app.register_blueprint(evaluation_views.bp)
     app.register_blueprint(api_bp)
     security.csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 

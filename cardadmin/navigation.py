@@ -19,6 +19,8 @@ MENU: list[tuple[str, str]] = [
     ("cards.search", "Sök kort"),
     ("timelog.week", "Min tid"),
     ("timelog.queue", "Attestera tid"),
+    ("evaluation.dashboard", "Uppföljning"),
+    ("evaluation.export_page", "Exportera tid"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),

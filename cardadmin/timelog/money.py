@@ -87,15 +87,17 @@ def _rate_on(day: date, org_rates: list[HourlyRate]) -> HourlyRate | None:
 
 
 def reimbursement(by: str = "month", *, organisation_id: int | None = None) -> list[Reimbursement]:
-    """Per municipality (the desk's organisation) and month or pilot period, from approved weeks only."""
-    if by not in ("month", "period"):
-        raise InvalidInput("Välj per månad eller per pilotperiod.")
+    """Per municipality (the desk's organisation) and month, pilot period or organisation served ("served"),
+    from approved weeks only."""
+    if by not in ("month", "period", "served"):
+        raise InvalidInput("Välj per månad, per pilotperiod eller per betjänad organisation.")
     stmt = (
-        select(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name, func.sum(TimeEntry.minutes))
+        select(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name, TimeEntry.organisation_id,
+               func.sum(TimeEntry.minutes))
         .join(Timesheet, Timesheet.id == TimeEntry.timesheet_id).join(Desk, Desk.id == TimeEntry.desk_id)
         .join(PilotPeriod, PilotPeriod.id == TimeEntry.pilot_period_id)
         .where(Timesheet.status == SheetStatus.APPROVED)
-        .group_by(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name)
+        .group_by(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name, TimeEntry.organisation_id)
     )
     if organisation_id is not None:
         stmt = stmt.where(Desk.organisation_id == organisation_id)
@@ -104,8 +106,8 @@ def reimbursement(by: str = "month", *, organisation_id: int | None = None) -> l
     for rate in rates():
         by_org[rate.organisation_id].append(rate)
     groups: dict[tuple[str, str], Reimbursement] = {}
-    for org_id, day, period_name, minutes in db.session.execute(stmt):
-        key = f"{day:%Y-%m}" if by == "month" else period_name
+    for org_id, day, period_name, served_id, minutes in db.session.execute(stmt):
+        key = {"month": f"{day:%Y-%m}", "period": period_name, "served": names[served_id]}[by]
         group = groups.setdefault((names[org_id], key), Reimbursement(names[org_id], key))
         group.minutes += int(minutes)
         rate = _rate_on(day, by_org[org_id])
