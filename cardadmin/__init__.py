@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.orders import card_views, desk_views
     from cardadmin.orders import views as order_views
     from cardadmin.people import views as people_views
+    from cardadmin.timelog import admin_views as timelog_admin_views
     from cardadmin.timelog import views as timelog_views
 
     if app.config["PROXY_COUNT"]:
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(people_views.bp)
     app.register_blueprint(timelog_views.bp)
     app.register_blueprint(evaluation_views.bp)
+    app.register_blueprint(timelog_admin_views.bp)
     app.register_blueprint(api_bp)
     security.csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 

@@ -25,6 +25,7 @@ MENU: list[tuple[str, str]] = [
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),
     ("admin.desks", "Kortutlämningar"),
+    ("timelog_admin.settings", "Tidsinställningar"),
     ("auth.account", "Mitt konto"),
 ]
 

@@ -76,3 +76,20 @@ def test_someone_elses_entry_is_not_found(app, client, new_client, pilot):
     assert other.get(f"/tid/poster/{entry_id}").status_code == 404
     assert other.post_form(f"/tid/poster/{entry_id}/ta-bort").status_code == 404
     assert _count(app) == 1
+
+
+def test_admin_edits_activities_rates_and_distances(app, client, pilot):
+    client.login("admin")
+    assert client.get("/admin/tid/").status_code == 200
+    client.post_form("/admin/tid/aktiviteter", {"name": "Kortskrivare", "active": "1", "sort_order": "20"})
+    client.post_form("/admin/tid/timpriser", {"organisation_id": pilot.world.municipality_id,
+                                              "valid_from": "2026-01-01", "valid_to": "2026-12-31",
+                                              "rate": "420,50", "on_cost_percent": "38,5"})
+    client.post_form("/admin/tid/avstand", {"desk_id": pilot.world.desk_id, "unit_id": "", "km": "240",
+                                            "label": "Lycksele–Umeå"})
+    page = client.get("/admin/tid/").get_data(as_text=True)
+    assert "Kortskrivare" in page and "420.50" in page and "Lycksele–Umeå" in page
+    bad = client.post_form("/admin/tid/timpriser", {"organisation_id": pilot.world.municipality_id,
+                                                    "valid_from": "2026-06-01", "valid_to": "2026-07-01",
+                                                    "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)
+    assert "redan ett timpris" in bad.get_data(as_text=True)

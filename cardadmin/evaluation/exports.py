@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select, true
+from sqlalchemy.orm import Session
 
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
@@ -97,15 +98,16 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def rows(actor: Any, f: ExportFilter) -> Iterator[list[Any]]:
-    """The export's rows, read in batches (constant memory); values typed (int, Decimal) for XLSX."""
+def rows(actor: Any, f: ExportFilter, session: Session | None = None) -> Iterator[list[Any]]:
+    """The export's rows, read in batches (constant memory); values typed (int, Decimal) for XLSX.
+    ``session``: for a reader outside the request (a streamed response), else the request's."""
     stmt = _filtered(_joined(select(
         TimeEntry.id, TimeEntry.work_date, TimeEntry.iso_year, TimeEntry.iso_week, TimeEntry.start_time,
         TimeEntry.end_time, TimeEntry.minutes, User.username, User.full_name, Desk.name, PilotPeriod.name,
         Activity.name, Organisation.name, TimeEntry.persons_handled, TimeEntry.journeys_avoided,
         TimeEntry.km_avoided, TimeEntry.note, Timesheet.status)), actor, f).order_by(TimeEntry.id)
     labels = {str(k): v for k, v in SHEET_LABELS.items()}
-    result = db.session.execute(stmt.execution_options(yield_per=BATCH, stream_results=True))
+    result = (session or db.session).execute(stmt.execution_options(yield_per=BATCH, stream_results=True))
     for (entry_id, day, year, week, start, end, minutes, username, name, desk, period, activity, org, persons,
          journeys, km, note, status) in result:
         yield [entry_id, day.isoformat(), f"{year}-W{week:02d}", start.strftime("%H:%M") if start else "",
@@ -122,7 +124,7 @@ def _csv_cell(value: Any, decimal_comma: bool) -> Any:
 
 
 def csv_chunks(actor: Any, f: ExportFilter, *, bom: bool = False, semicolon: bool = False,
-               progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+               progress: Callable[[int], None] | None = None, session: Session | None = None) -> Iterator[bytes]:
     """CSV as UTF-8 byte chunks (a web response or a file)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if semicolon else ",", lineterminator="\r\n")
@@ -131,7 +133,7 @@ def csv_chunks(actor: Any, f: ExportFilter, *, bom: bool = False, semicolon: boo
     buffer.seek(0)
     buffer.truncate()
     n = 0
-    for row in rows(actor, f):
+    for row in rows(actor, f, session):
         writer.writerow([_csv_cell(v, semicolon) for v in row])
         n += 1
         if n % BATCH == 0:

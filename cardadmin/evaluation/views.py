@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
@@ -118,18 +119,20 @@ def _year_filter(year: int | None) -> exports.ExportFilter:
 def pack_csv() -> Any:
     year = _year()
     actor, f = current_user._get_current_object(), _year_filter(year)  # type: ignore[attr-defined]
-    return _download(_streamed(lambda: exports.csv_chunks(actor, f, bom=True, semicolon=True)),
+    return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=True, semicolon=True, session=s)),
                      f"tidsposter-{year or 'alla'}.csv", "text/csv; charset=utf-8")
 
 
-def _streamed(make: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
-    """Run a generator that reads the database after the view has returned, in an app context of its own
-    (its own session), so no request context outlives its request."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
+    """Run a generator that reads the database after the view has returned, with a session of its own (no
+    request or app context outlives the request), closed when the response is."""
+    session = current_app.extensions["cardadmin.sessionmaker"]()
 
     def run() -> Iterator[bytes]:
-        with app.app_context():
-            yield from make()
+        try:
+            yield from make(session)
+        finally:
+            session.close()
 
     return run()
 
@@ -170,7 +173,7 @@ def export_page() -> Any:
     if fmt == "csv":
         actor = current_user._get_current_object()  # type: ignore[attr-defined]
         bom, semicolon = bool(request.args.get("bom")), bool(request.args.get("semikolon"))
-        return _download(_streamed(lambda: exports.csv_chunks(actor, f, bom=bom, semicolon=semicolon)),
+        return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=bom, semicolon=semicolon, session=s)),
                          "tidsposter.csv", "text/csv; charset=utf-8")
     if fmt == "xlsx":
         handle = exports.xlsx_file(current_user, f)
