@@ -163,8 +163,9 @@ COMMANDS = [db_group, audit_group, demo_command, serve_command, create_admin_com
 
 def register_flask_commands(app: Any) -> None:
     from cardadmin.desk.cli import COMMANDS as DESK_COMMANDS
+    from cardadmin.evaluation.cli import COMMANDS as EXPORT_COMMANDS
 
-    for command in COMMANDS + DESK_COMMANDS:
+    for command in COMMANDS + DESK_COMMANDS + EXPORT_COMMANDS:
         app.cli.add_command(command)
 
 
