@@ -35,11 +35,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.audit import views as audit_views
     from cardadmin.db import db
     from cardadmin.desk import views as desk_verify_views
+    from cardadmin.evaluation import views as evaluation_views
     from cardadmin.hsa import transfer_views as _hsa_transfer  # noqa: F401  (adds the import/export routes)
     from cardadmin.hsa import views as hsa_views
     from cardadmin.orders import card_views, desk_views, support_views
     from cardadmin.orders import views as order_views
     from cardadmin.people import views as people_views
+    from cardadmin.timelog import admin_views as timelog_admin_views
+    from cardadmin.timelog import views as timelog_views
 
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,6 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(people_views.bp)
     app.register_blueprint(desk_verify_views.bp)
     app.register_blueprint(hsa_views.bp)
+    app.register_blueprint(timelog_views.bp)
+    app.register_blueprint(evaluation_views.bp)
+    app.register_blueprint(timelog_admin_views.bp)
     app.register_blueprint(api_bp)
     security.csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by cookie
 

@@ -163,11 +163,12 @@ COMMANDS = [db_group, audit_group, demo_command, serve_command, create_admin_com
 
 def register_flask_commands(app: Any) -> None:
     from cardadmin.desk.cli import COMMANDS as DESK_COMMANDS
+    from cardadmin.evaluation.cli import COMMANDS as EXPORT_COMMANDS
     from cardadmin.hsa.cli import COMMANDS as HSA_COMMANDS
     from cardadmin.orders.cli import COMMANDS as ORDER_COMMANDS
     from cardadmin.outbox.cli import COMMANDS as OUTBOX_COMMANDS
 
-    for command in COMMANDS + DESK_COMMANDS + ORDER_COMMANDS + OUTBOX_COMMANDS + HSA_COMMANDS:
+    for command in COMMANDS + DESK_COMMANDS + ORDER_COMMANDS + OUTBOX_COMMANDS + HSA_COMMANDS + EXPORT_COMMANDS:
         app.cli.add_command(command)
 
 

@@ -20,10 +20,15 @@ MENU: list[tuple[str, str]] = [
     ("support.cases", "Support"),
     ("hsa.search", "HSA-poster"),
     ("hsa.billing", "HSA-debitering"),
+    ("timelog.week", "Min tid"),
+    ("timelog.queue", "Attestera tid"),
+    ("evaluation.dashboard", "Uppföljning"),
+    ("evaluation.export_page", "Exportera tid"),
     ("audit.search", "Logg"),
     ("admin.users", "Användare"),
     ("admin.organisations", "Organisationer"),
     ("admin.desks", "Kortutlämningar"),
+    ("timelog_admin.settings", "Tidsinställningar"),
     ("auth.account", "Mitt konto"),
 ]
 

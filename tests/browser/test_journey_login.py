@@ -12,12 +12,13 @@ pytestmark = pytest.mark.browser
 
 # What each role must see in the main menu, and what it must not.
 EXPECTED_MENU = {
-    "admin": {"Start", "Sök kort", "Support", "HSA-poster", "HSA-debitering", "Logg", "Användare", "Organisationer", "Kortutlämningar", "Mitt konto"},
+    "admin": {"Start", "Sök kort", "Support", "HSA-poster", "HSA-debitering", "Uppföljning", "Exportera tid", "Logg",
+              "Användare", "Organisationer", "Kortutlämningar", "Tidsinställningar", "Mitt konto"},
     "orderer": {"Start", "Ny beställning", "Mina beställningar", "Mitt konto"},
-    "card_admin": {"Start", "Utlämning", "Sök kort", "Support", "HSA-poster", "Mitt konto"},
-    "ra_officer": {"Start", "Att godkänna", "Sök kort", "Support", "HSA-poster", "HSA-debitering", "Logg",
-                   "Mitt konto"},
-    "evaluator": {"Start", "HSA-debitering", "Mitt konto"},
+    "card_admin": {"Start", "Utlämning", "Sök kort", "Support", "HSA-poster", "Min tid", "Exportera tid", "Mitt konto"},
+    "ra_officer": {"Start", "Att godkänna", "Sök kort", "Support", "HSA-poster", "HSA-debitering", "Attestera tid",
+                   "Uppföljning", "Exportera tid", "Logg", "Mitt konto"},
+    "evaluator": {"Start", "HSA-debitering", "Attestera tid", "Uppföljning", "Exportera tid", "Mitt konto"},
 }
 
 

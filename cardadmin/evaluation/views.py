@@ -1,0 +1,274 @@
+"""Evaluation screens: dashboard per pilot site and combined, monthly statistics, the evaluation pack and its
+downloads, exports of time entries, and the evaluation's inputs (factors, prices, observations, risks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
+from cardadmin.db import db
+from cardadmin.errors import InvalidInput
+from cardadmin.evaluation import charts, exports, figures, pack, settings
+from cardadmin.evaluation.models import (
+    FACTOR_LABELS,
+    OBSERVATION_LABELS,
+    PRICE_LABELS,
+    RISK_AREA_LABELS,
+)
+from cardadmin.roles import Role
+from cardadmin.security import allow
+from cardadmin.timelog.models import SHEET_LABELS, Activity
+from cardadmin.web import attempt
+
+bp = Blueprint("evaluation", __name__, url_prefix="/utvardering")
+READERS = (Role.EVALUATOR, Role.ADMIN, Role.RA_OFFICER)
+EXPORTERS = (Role.EVALUATOR, Role.ADMIN, Role.RA_OFFICER, Role.CARD_ADMIN)
+EDITORS = (Role.EVALUATOR, Role.ADMIN)
+
+
+def _year() -> int | None:
+    years = figures.pilot_years()
+    raw = request.args.get("ar", "")
+    if raw.isdigit() and int(raw) in years:
+        return int(raw)
+    return years[0] if years else None
+
+
+def site_charts(site: figures.Site, activities: list[str]) -> list[Any]:
+    labels = [f"v.{w[1]:02d}" for w in site.weeks]
+    weeks = list(site.weeks.values())
+    return [
+        charts.bar_chart(f"{site.name}: utlämnade kort per vecka", labels, [("Kort", [f.handed_over for f in weeks])]),
+        charts.bar_chart(f"{site.name}: timmar per aktivitet och vecka", labels,
+                         [(a, [round(f.minutes_by_activity.get(a, 0) / 60, 1) for f in weeks]) for a in activities],
+                         unit=" h"),
+        charts.bar_chart(f"{site.name}: undvikna km per vecka", labels, [("km", [float(f.km) for f in weeks])]),
+    ]
+
+
+@bp.route("/")
+@allow(*READERS)
+def dashboard() -> Any:
+    year = _year()
+    approved_only = request.args.get("status") == "approved"
+    sites, combined = figures.dashboard(year, approved_only=approved_only)
+    activities = figures.activity_names(sites)
+    factors = settings.factors()
+    return render_template("evaluation/dashboard.html", year=year, years=figures.pilot_years(), sites=sites,
+                           combined=combined, activities=activities, approved_only=approved_only,
+                           charts={s.name: site_charts(s, activities) for s in [*sites, combined]},
+                           co2_factor=factors[settings.Factor.CO2_KG_PER_KM])
+
+
+@bp.route("/manad")
+@allow(*READERS)
+def monthly() -> Any:
+    from cardadmin.evaluation.costs import monthly_statistics
+
+    year = _year() or date.today().year
+    return render_template("evaluation/monthly.html", year=year, years=figures.pilot_years(),
+                           rows=monthly_statistics(year))
+
+
+@bp.route("/paket")
+@allow(Role.EVALUATOR, Role.ADMIN)
+def pack_page() -> Any:
+    year = _year()
+    built = pack.build(year)
+    return render_template("evaluation/pack.html", pack=built, year=year, years=figures.pilot_years(),
+                           observation_labels=OBSERVATION_LABELS, risk_labels=RISK_AREA_LABELS,
+                           summary=list(pack.summary_rows(built)))
+
+
+@bp.route("/paket.xlsx")
+@allow(Role.EVALUATOR, Role.ADMIN)
+def pack_xlsx() -> Any:
+    year = _year()
+    built = pack.build(year)
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by stream_file)
+    exports.write_xlsx(handle.name, [
+        ("Sammanfattning", ["Mått", "Värde"], pack.summary_rows(built)),
+        ("Per vecka", pack.WEEK_HEADER, pack.week_rows(built)),
+        ("Per aktivitet", ["Aktivitet", *[s.name + " (h)" for s in built.sites], "Totalt (h)"],
+         pack.activity_rows(built)),
+        ("Per organisation", pack.ORG_HEADER, pack.organisation_rows(built)),
+        ("Tidsposter", exports.HEADER, exports.rows(current_user, _year_filter(year))),
+    ])
+    handle.seek(0)
+    return _download(exports.stream_file(handle), f"utvarderingspaket-{year or 'alla'}.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _year_filter(year: int | None) -> exports.ExportFilter:
+    if year is None:
+        return exports.ExportFilter()
+    return exports.ExportFilter(date_from=date(year - 1, 12, 25), date_to=date(year + 1, 1, 7))
+
+
+@bp.route("/paket.csv")
+@allow(Role.EVALUATOR, Role.ADMIN)
+def pack_csv() -> Any:
+    year = _year()
+    actor, f = current_user._get_current_object(), _year_filter(year)  # type: ignore[attr-defined]
+    return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=True, semicolon=True, session=s)),
+                     f"tidsposter-{year or 'alla'}.csv", "text/csv; charset=utf-8")
+
+
+def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
+    """Run a generator that reads the database after the view has returned, with a session of its own (no
+    request or app context outlives the request), closed when the response is."""
+    session = current_app.extensions["cardadmin.sessionmaker"]()
+
+    def run() -> Iterator[bytes]:
+        try:
+            yield from make(session)
+        finally:
+            session.close()
+
+    return run()
+
+
+def _download(body: Any, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _int(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} ska vara ett datum ÅÅÅÅ-MM-DD.", field=name) from None
+
+
+def filter_from_args() -> exports.ExportFilter:
+    return exports.ExportFilter(
+        desk_id=_int("desk_id"), pilot_period_id=_int("pilot_period_id"), user_id=_int("user_id"),
+        organisation_id=_int("organisation_id"), activity_id=_int("activity_id"),
+        status=request.args.get("status") or None, date_from=_date("from"), date_to=_date("to"))
+
+
+@bp.route("/export")
+@allow(*EXPORTERS)
+def export_page() -> Any:
+    f = filter_from_args()
+    fmt = request.args.get("format", "")
+    if fmt == "csv":
+        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        bom, semicolon = bool(request.args.get("bom")), bool(request.args.get("semikolon"))
+        return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=bom, semicolon=semicolon, session=s)),
+                         "tidsposter.csv", "text/csv; charset=utf-8")
+    if fmt == "xlsx":
+        handle = exports.xlsx_file(current_user, f)
+        return _download(exports.stream_file(handle), "tidsposter.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    options = {
+        "desks": db.session.scalars(select(Desk).order_by(Desk.name)),
+        "periods": db.session.scalars(select(PilotPeriod).order_by(PilotPeriod.year, PilotPeriod.week_from)),
+        "users": db.session.scalars(select(User).where(User.role_rows.any(role="card_admin")).order_by(User.full_name)),
+        "organisations": db.session.scalars(select(Organisation).order_by(Organisation.name)),
+        "activities": db.session.scalars(select(Activity).order_by(Activity.sort_order)),
+        "statuses": SHEET_LABELS,
+    }
+    return render_template("evaluation/export.html", f=f, totals=exports.totals(current_user, f), args=request.args,
+                           **options)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@bp.route("/installningar")
+@allow(*EDITORS)
+def inputs() -> Any:
+    return render_template("evaluation/inputs.html", factors=settings.factors(), factor_labels=FACTOR_LABELS,
+                           prices=settings.price_list(), price_labels=PRICE_LABELS, risks=settings.risks(),
+                           risk_labels=RISK_AREA_LABELS, observations=settings.observations(),
+                           observation_labels=OBSERVATION_LABELS,
+                           desks=list(db.session.scalars(select(Desk).order_by(Desk.name))))
+
+
+def _form_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.form.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+
+
+@bp.route("/installningar/faktorer", methods=["POST"])
+@allow(*EDITORS)
+def save_factors() -> Any:
+    def save() -> None:
+        for key in FACTOR_LABELS:
+            if request.form.get(str(key), "").strip():
+                settings.set_factor(current_user, str(key), request.form[str(key)])
+
+    _done, status = attempt(save)
+    if status == 200:
+        flash("Antagandena är sparade.", "success")
+    return redirect(url_for("evaluation.inputs"))
+
+
+@bp.route("/installningar/priser", methods=["POST"])
+@allow(*EDITORS)
+def add_price() -> Any:
+    row, _status = attempt(lambda: settings.save_price(
+        current_user, item=request.form.get("item", ""), valid_from=_form_date("valid_from"),
+        valid_to=_form_date("valid_to"), price=request.form.get("price", "")))
+    if row is not None:
+        flash("Priset är sparat.", "success")
+    return redirect(url_for("evaluation.inputs"))
+
+
+@bp.route("/installningar/risker", methods=["POST"])
+@allow(*EDITORS)
+def save_risk() -> Any:
+    risk_id = request.form.get("risk_id", "")
+    row, _status = attempt(lambda: settings.save_risk(
+        current_user, int(risk_id) if risk_id.isdigit() and len(risk_id) < 10 else None,
+        area=request.form.get("area", ""), title=request.form.get("title", ""),
+        likelihood=_form_int("likelihood"), consequence=_form_int("consequence"),
+        mitigation=request.form.get("mitigation", ""), owner=request.form.get("owner", "")))
+    if row is not None:
+        flash("Risken är sparad.", "success")
+    return redirect(url_for("evaluation.inputs"))
+
+
+@bp.route("/iakttagelser", methods=["POST"])
+@allow(Role.EVALUATOR, Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
+def add_observation() -> Any:
+    desk = request.form.get("desk_id", "")
+    row, _status = attempt(lambda: settings.add_observation(
+        current_user, category=request.form.get("category", ""), text=request.form.get("text", ""),
+        desk_id=int(desk) if desk.isdigit() and len(desk) < 10 else None))
+    if row is not None:
+        flash("Iakttagelsen är sparad.", "success")
+    return redirect(url_for("evaluation.observations_page"))
+
+
+@bp.route("/iakttagelser")
+@allow(Role.EVALUATOR, Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
+def observations_page() -> Any:
+    return render_template("evaluation/observations.html", observations=settings.observations(),
+                           labels=OBSERVATION_LABELS, desks=list(db.session.scalars(select(Desk).order_by(Desk.name))))

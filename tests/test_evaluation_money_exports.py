@@ -1,0 +1,148 @@
+"""Reimbursement from approved entries only (Decimal, rounded once); Inera costs; exports read back and
+their totals equal the dashboard's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from cardadmin.audit.models import AuditEvent
+from cardadmin.db import db
+from cardadmin.errors import Conflict, InvalidInput
+from cardadmin.evaluation import exports, figures, settings
+from cardadmin.evaluation.costs import inera_costs, monthly_statistics
+from cardadmin.evaluation.models import PriceItem
+from cardadmin.timelog import money, service, sheets
+from tests.timelog_fixtures import MONDAY_W37, build_pilot, entry
+
+
+@pytest.fixture
+def pilot(app_ctx, world):
+    return build_pilot(world)
+
+
+def _week(pilot, user, monday, minutes_list, approve_by="evaluator", **extra):
+    clerk = pilot.users[user]
+    for n, minutes in enumerate(minutes_list):
+        service.create_entry(clerk, entry(pilot, work_date=monday + timedelta(days=n), start="", end="",
+                                          duration=minutes, **extra))
+    sheet = sheets.submit(clerk, *monday.isocalendar()[:2])
+    if approve_by:
+        sheets.approve(pilot.users[approve_by], sheet.id)
+    db.session.commit()
+    return sheet
+
+
+def test_reimbursement_counts_approved_weeks_only_and_rounds_once(pilot):
+    admin = pilot.users["admin"]
+    money.save_rate(admin, None, organisation_id=pilot.world.municipality_id, valid_from=date(2026, 1, 1),
+                    valid_to=date(2026, 12, 31), rate="250,05", on_cost_percent="31.42")
+    with pytest.raises(Conflict):
+        money.save_rate(admin, None, organisation_id=pilot.world.municipality_id, valid_from=date(2026, 6, 1),
+                        valid_to=date(2027, 6, 1), rate="1", on_cost_percent="0")
+    with pytest.raises(InvalidInput):
+        money.save_rate(admin, None, organisation_id=pilot.world.municipality_id, valid_from=date(2027, 6, 1),
+                        valid_to=date(2027, 1, 1), rate="1", on_cost_percent="0")
+    _week(pilot, "card_admin", MONDAY_W37, [20, 20, 20, 7])  # 67 min, approved
+    _week(pilot, "card_admin", MONDAY_W37 + timedelta(weeks=1), [600], approve_by=None)  # submitted only
+    rows = money.reimbursement("month")
+    assert [(r.organisation, r.key, r.minutes) for r in rows] == [("Lycksele kommun", "2026-09", 67)]
+    # 67/60 h × 250.05 × 1.3142 = 366.9549… → 366.95; rounding per entry would give 366.96.
+    assert rows[0].amount == Decimal("366.95")
+    assert money.reimbursement("period")[0].key == "Pilot Lycksele"
+    assert json.loads(db.session.scalars(select(AuditEvent.data).where(
+        AuditEvent.action == "hourly_rate.save")).one())["rate"] == "250.05"
+
+
+def test_minutes_without_a_rate_are_reported_not_paid(pilot):
+    _week(pilot, "card_admin", MONDAY_W37, [60])
+    (row,) = money.reimbursement("month")
+    assert row.minutes_without_rate == 60 and row.amount == 0
+
+
+def test_inera_costs_per_organisation_and_period(pilot):
+    from cardadmin.orders.states import Status
+    from tests.test_orders_service import order_for, to_status
+
+    evaluator = pilot.users["evaluator"]
+    for item, price in [("card", "100"), ("shipping", "25.50"), ("certificate", "40"), ("hsa_entry", "12")]:
+        settings.save_price(evaluator, item=item, valid_from=date(2020, 1, 1), valid_to=date(2030, 12, 31),
+                            price=price)
+    with pytest.raises(InvalidInput):
+        settings.save_price(evaluator, item="card", valid_from=date(2026, 1, 1), valid_to=date(2026, 2, 1), price="1")
+    year, week, _ = service.today().isocalendar()
+    from cardadmin.accounts import service as accounts
+
+    period = accounts.save_pilot_period(pilot.users["admin"], None, desk_id=pilot.world.desk_id, name="Nu",
+                                        year=year, week_from=week, week_to=week)
+    to_status(pilot.world, order_for(pilot.world, "C1"), Status.AT_DESK, card_number="97520000000C1")
+    (row,) = inera_costs([period])
+    assert row.organisation == "Region Västerbotten" and row.cards == 1
+    assert row.cost(PriceItem.CERTIFICATE) == Decimal("80.00") and row.total == Decimal("205.50")
+
+
+def _read_csv(data: bytes, semicolon=False):
+    text = data.decode("utf-8")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";" if semicolon else ","))
+
+
+def test_csv_and_xlsx_read_back_and_equal_the_dashboard(pilot, tmp_path):
+    _week(pilot, "card_admin", MONDAY_W37, [30, 45], journeys_avoided=1, km_avoided="240",
+          note="=HYPERLINK(\"http://x\")")
+    _week(pilot, "card_admin2", MONDAY_W37, [15], approve_by="evaluator", note="@SUM(A1)")
+    evaluator = pilot.users["evaluator"]
+    f = exports.ExportFilter()
+    data = b"".join(exports.csv_chunks(evaluator, f, bom=True, semicolon=True))
+    assert data.startswith("\ufeff".encode())
+    table = _read_csv(data, semicolon=True)
+    assert table[0] == exports.HEADER and len(table) == 4
+    notes = {r[16] for r in table[1:]}
+    assert notes == {"'=HYPERLINK(\"http://x\")", "'@SUM(A1)"}
+    assert {r[6] for r in table[1:]} == {"0,50", "0,75", "0,25"}  # decimal comma with semicolons
+    csv_minutes = sum(int(r[5]) for r in table[1:])
+    csv_km = sum(Decimal(r[15].replace(",", ".")) for r in table[1:])
+    _sites, combined = figures.dashboard(2026)
+    assert csv_minutes == combined.total.minutes == 90
+    assert csv_km == combined.total.km == 480
+
+    handle = exports.xlsx_file(evaluator, f)
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(handle.read())
+    sheet = openpyxl.load_workbook(path, read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == exports.HEADER
+    assert sum(v[5] for v in values[1:]) == combined.total.minutes
+    assert all(not str(v[16]).startswith("=") for v in values[1:])
+
+
+def test_filters_and_scope(pilot):
+    _week(pilot, "card_admin", MONDAY_W37, [30])
+    _week(pilot, "card_admin2", MONDAY_W37 + timedelta(weeks=1), [15], approve_by=None)
+    ev = pilot.users["evaluator"]
+    assert exports.totals(ev, exports.ExportFilter(status="approved"))["minutes"] == 30
+    assert exports.totals(ev, exports.ExportFilter(status="submitted"))["minutes"] == 15
+    assert exports.totals(ev, exports.ExportFilter(user_id=pilot.users["card_admin2"].id))["rows"] == 1
+    assert exports.totals(ev, exports.ExportFilter(date_from=MONDAY_W37 + timedelta(days=1)))["rows"] == 1
+    assert exports.totals(ev, exports.ExportFilter(activity_id=pilot.activities["travel"]))["rows"] == 0
+    assert exports.count(pilot.users["card_admin"], exports.ExportFilter()) == 1  # own entries only
+    assert exports.count(pilot.users["orderer"], exports.ExportFilter()) == 0
+    assert exports.count(pilot.users["ra_kommun"], exports.ExportFilter()) == 2
+    assert exports.count(pilot.users["ra_officer"], exports.ExportFilter()) == 0
+    with pytest.raises(InvalidInput):
+        exports.ExportFilter(status="nonsense")
+
+
+def test_monthly_statistics_per_municipality(pilot):
+    money.save_rate(pilot.users["admin"], None, organisation_id=pilot.world.municipality_id,
+                    valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31), rate="400", on_cost_percent="0")
+    _week(pilot, "card_admin", MONDAY_W37, [90], journeys_avoided=2, km_avoided="480")
+    (row,) = monthly_statistics(2026)
+    assert (row.municipality, row.month, row.minutes, row.journeys) == ("Lycksele kommun", "2026-09", 90, 2)
+    assert row.reimbursement == Decimal("600.00")

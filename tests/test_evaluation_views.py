@@ -1,0 +1,89 @@
+"""Dashboard, monthly statistics, evaluation pack and exports through the pages (evaluators may export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+
+from cardadmin.db import db
+from cardadmin.evaluation import figures, settings
+from cardadmin.timelog import money, service, sheets
+from tests.timelog_fixtures import MONDAY_W37, build_pilot, entry
+
+
+@pytest.fixture
+def pilot(app, world):
+    with app.app_context():
+        p = build_pilot(world)
+        clerk = p.users["card_admin"]
+        for n, minutes in enumerate([30, 45, 60]):
+            service.create_entry(clerk, entry(p, work_date=MONDAY_W37 + timedelta(days=n), start="", end="",
+                                              duration=minutes, journeys_avoided=1, km_avoided="240",
+                                              note="-minus först" if n == 0 else ""))
+        sheet = sheets.submit(clerk, 2026, 37)
+        sheets.approve(p.users["evaluator"], sheet.id)
+        money.save_rate(p.users["admin"], None, organisation_id=world.municipality_id, valid_from=date(2026, 1, 1),
+                        valid_to=date(2026, 12, 31), rate="400", on_cost_percent="40")
+        settings.save_risk(p.users["evaluator"], None, area="resources", title="Få korthandläggare",
+                           likelihood=3, consequence=3)
+        settings.add_observation(p.users["card_admin"], category="service", text="Kortare kö", desk_id=world.desk_id)
+        db.session.commit()
+        return p
+
+
+def test_dashboard_and_monthly_pages(client, pilot):
+    client.login("evaluator")
+    page = client.get("/utvardering/").get_data(as_text=True)
+    assert "Kortutlämning Lycksele" in page and "Alla pilotorter" in page and "<svg" in page
+    assert 'class="total-hours">2.25<' in page and 'class="total-km">720' in page
+    assert "<script>" not in page
+    monthly = client.get("/utvardering/manad?ar=2026").get_data(as_text=True)
+    assert "Lycksele kommun" in monthly and "2026-09" in monthly and "1260.00" in monthly  # 2.25 h × 400 × 1.4
+
+
+def test_pack_page_and_xlsx_download_agree_with_the_dashboard(app, client, pilot, tmp_path):
+    client.login("evaluator")
+    page = client.get("/utvardering/paket").get_data(as_text=True)
+    assert "Få korthandläggare" in page and "Kortare kö" in page and "1260.00 kr" in page
+    response = client.get("/utvardering/paket.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    path = tmp_path / "pack.xlsx"
+    path.write_bytes(response.get_data())
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == ["Sammanfattning", "Per vecka", "Per aktivitet", "Per organisation", "Tidsposter"]
+    summary = {row[0]: row[1] for row in book["Sammanfattning"].iter_rows(values_only=True)}
+    raw = list(book["Tidsposter"].iter_rows(values_only=True))[1:]
+    with app.app_context():
+        _sites, combined = figures.dashboard(2026)
+        assert summary["Rapporterad tid (timmar)"] == combined.total.hours == sum(r[5] for r in raw) / 60
+    assert any(r[16] == "'-minus först" for r in raw)
+    csv_response = client.get("/utvardering/paket.csv")
+    rows = list(csv.reader(io.StringIO(csv_response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) == 4 and sum(int(r[5]) for r in rows[1:]) == 135
+
+
+def test_export_page_filters_and_downloads(client, pilot):
+    client.login("evaluator")
+    page = client.get("/utvardering/export?status=approved").get_data(as_text=True)
+    assert "<strong>3</strong> poster" in page
+    assert "<strong>0</strong> poster" in client.get("/utvardering/export?status=submitted").get_data(as_text=True)
+    body = client.get("/utvardering/export?format=csv&bom=1").get_data()
+    assert body.startswith("\ufeff".encode())
+    xlsx = client.get("/utvardering/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+    bad = client.get("/utvardering/export?from=not-a-date")
+    assert bad.status_code == 400 and "ÅÅÅÅ-MM-DD" in bad.get_data(as_text=True)
+
+
+def test_inputs_are_edited_and_bad_input_is_a_message(client, pilot):
+    client.login("evaluator")
+    assert client.post_form("/utvardering/installningar/faktorer", {"cost_per_km": "3,10"}).status_code == 302
+    assert "3.1" in client.get("/utvardering/installningar").get_data(as_text=True)
+    client.post_form("/utvardering/installningar/priser", {"item": "card", "valid_from": "2026-01-01",
+                                                            "valid_to": "2025-01-01", "price": "10"})
+    page = client.get("/utvardering/installningar").get_data(as_text=True)
+    assert "från-datum före till-datum" in page and "Inga priser." in page

@@ -1,0 +1,157 @@
+"""Time entries: every bad-input rule leaves nothing changed; every act writes its audit row."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from cardadmin.audit.models import AuditEvent
+from cardadmin.db import db
+from cardadmin.errors import Conflict, Forbidden, InvalidInput
+from cardadmin.timelog import service, sheets
+from cardadmin.timelog.models import TimeEntry, Timesheet
+from tests.timelog_fixtures import MONDAY_W37, build_pilot, entry
+
+
+@pytest.fixture
+def pilot(app_ctx, world):
+    return build_pilot(world)
+
+
+def _counts():
+    db.session.rollback()
+    return (db.session.scalar(select(func.count()).select_from(TimeEntry)),
+            db.session.scalar(select(func.count()).select_from(AuditEvent)))
+
+
+def _audit(action):
+    rows = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+    return rows, [json.loads(r.data) for r in rows]
+
+
+def test_create_entry_from_start_and_end_writes_audit_row(pilot):
+    clerk = pilot.users["card_admin"]
+    row = service.create_entry(clerk, entry(pilot, note="Kö på morgonen"))
+    db.session.commit()
+    assert row.minutes == 90 and (row.iso_year, row.iso_week) == (2026, 37)
+    assert row.pilot_period_id == pilot.period_id
+    rows, data = _audit("time_entry.create")
+    assert len(rows) == 1 and rows[0].actor_name == "card_admin" and rows[0].target_id == str(row.id)
+    assert data[0]["minutes"] == 90 and data[0]["start"] == "08:00" and data[0]["week"] == "2026-W37"
+    assert rows[0].organisation_id == pilot.world.municipality_id  # the municipality's RA can follow it
+
+
+def test_duration_only_entry(pilot):
+    row = service.create_entry(pilot.users["card_admin"], entry(pilot, start="", end="", duration="1:15"))
+    assert row.minutes == 75 and row.start_time is None
+    row = service.create_entry(pilot.users["card_admin"], entry(pilot, start="", end="", duration="45"))
+    assert row.minutes == 45
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"start": "09:00", "end": "09:00"}, "längre än noll"),
+    ({"start": "10:00", "end": "09:00"}, "före starttiden"),
+    ({"start": "", "end": "", "duration": "0"}, "längre än noll"),
+    ({"start": "", "end": "", "duration": "-30"}, "längre än noll"),
+    ({"start": "", "end": "", "duration": "25:00"}, "24 timmar"),
+    ({"start": "", "end": "", "duration": ""}, "Ange start- och sluttid"),
+    ({"start": "8", "end": "9:00"}, "TT:MM"),
+    ({"start": "08:00", "end": ""}, "både start- och sluttid"),
+    ({"work_date": date.fromisocalendar(2026, 36, 7)}, "utanför"),  # the Sunday before the pilot
+    ({"work_date": date.fromisocalendar(2026, 44, 1)}, "utanför"),
+    ({"work_date": None}, "Ange datum"),
+    ({"activity_id": 999}, "aktivitet"),
+    ({"organisation_id": 999}, "organisations"),
+    ({"persons_handled": "-1"}, "heltal"),
+    ({"km_avoided": "abc"}, "tal"),
+    ({"note": "Gällde 19121212-1212 som saknade id"}, "personnummer"),
+])
+def test_bad_input_changes_nothing(pilot, overrides, message):
+    before = _counts()
+    with pytest.raises(InvalidInput) as info:
+        service.create_entry(pilot.users["card_admin"], entry(pilot, **overrides))
+    assert message in info.value.message
+    assert _counts() == before
+
+
+def test_future_date_is_refused(pilot, monkeypatch):
+    monkeypatch.setattr(service, "today", lambda: MONDAY_W37 + timedelta(days=1))
+    service.create_entry(pilot.users["card_admin"], entry(pilot, work_date=MONDAY_W37 + timedelta(days=1)))
+    before = _counts()
+    with pytest.raises(InvalidInput, match="inte har varit"):
+        service.create_entry(pilot.users["card_admin"], entry(pilot, work_date=MONDAY_W37 + timedelta(days=2)))
+    assert _counts() == before
+
+
+def test_overlap_is_refused_but_adjacent_is_fine(pilot):
+    clerk = pilot.users["card_admin"]
+    service.create_entry(clerk, entry(pilot, start="08:00", end="09:30"))
+    db.session.commit()
+    before = _counts()
+    with pytest.raises(Conflict, match="överlappar"):
+        service.create_entry(clerk, entry(pilot, start="09:00", end="10:00"))
+    assert _counts() == before
+    service.create_entry(clerk, entry(pilot, start="09:30", end="10:00"))  # touching, not overlapping
+    # Another person's entries never overlap mine.
+    service.create_entry(pilot.users["card_admin2"], entry(pilot, start="08:00", end="09:30"))
+
+
+def test_more_than_24_hours_in_a_day_is_refused(pilot):
+    clerk = pilot.users["card_admin"]
+    service.create_entry(clerk, entry(pilot, start="", end="", duration="20:00"))
+    db.session.commit()
+    before = _counts()
+    with pytest.raises(InvalidInput, match="24 timmar"):
+        service.create_entry(clerk, entry(pilot, start="", end="", duration="4:01"))
+    assert _counts() == before
+    service.create_entry(clerk, entry(pilot, start="", end="", duration="4:00"))
+
+
+def test_only_card_admins_at_their_own_desk(pilot):
+    with pytest.raises(Forbidden):
+        service.create_entry(pilot.users["evaluator"], entry(pilot))
+    with pytest.raises(Forbidden, match="dina kortutlämningar"):
+        service.create_entry(pilot.users["card_admin"], entry(pilot, desk_id=pilot.world.other_desk_id))
+
+
+def test_journeys_default_km_from_the_unit_desk_pair(pilot):
+    admin, clerk = pilot.users["admin"], pilot.users["card_admin"]
+    service.save_distance(admin, desk_id=pilot.world.desk_id, unit_id=None, km="240", label="Lycksele–Umeå")
+    row = service.create_entry(clerk, entry(pilot, journeys_avoided=2))
+    assert row.km_avoided == Decimal("480")
+    row = service.create_entry(clerk, entry(pilot, start="10:00", end="10:30", journeys_avoided=1, km_avoided="95,5"))
+    assert row.km_avoided == Decimal("95.5")
+    assert len(_audit("journey_distance.save")[0]) == 1
+
+
+def test_week_53_and_the_year_boundary(pilot):
+    clerk = pilot.users["card_admin"]
+    new_year = service.create_entry(clerk, entry(pilot, work_date=date(2021, 1, 1)))  # Friday of 2020-W53
+    assert (new_year.iso_year, new_year.iso_week) == (2020, 53)
+    december = service.create_entry(clerk, entry(pilot, work_date=date(2020, 12, 28)))
+    assert december.timesheet_id == new_year.timesheet_id  # one timesheet for the week across the year boundary
+    with pytest.raises(InvalidInput, match="utanför"):
+        service.create_entry(clerk, entry(pilot, work_date=date(2021, 1, 4)))  # 2021-W01: no period
+    db.session.commit()
+    sheets.submit(clerk, 2020, 53)
+    assert db.session.get(Timesheet, new_year.timesheet_id).status == "submitted"
+
+
+def test_update_and_delete_are_audited_and_checked(pilot):
+    clerk = pilot.users["card_admin"]
+    first = service.create_entry(clerk, entry(pilot))
+    second = service.create_entry(clerk, entry(pilot, start="10:00", end="11:00"))
+    db.session.commit()
+    service.update_entry(clerk, first.id, entry(pilot, start="08:00", end="10:00"))
+    rows, data = _audit("time_entry.update")
+    assert data[0]["changed"]["minutes"] == [90, 120]
+    with pytest.raises(Conflict, match="överlappar"):
+        service.update_entry(clerk, second.id, entry(pilot, start="09:00", end="11:00"))
+    service.delete_entry(clerk, second.id)
+    assert len(_audit("time_entry.delete")[0]) == 1
+    with pytest.raises(Exception, match="finns inte"):
+        service.update_entry(pilot.users["card_admin2"], first.id, entry(pilot))
