@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, and_, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -126,3 +126,14 @@ class Database:
 
 
 db = Database()
+
+
+def starts_with(column: Any, prefix: str) -> Any:
+    """``column`` begins with ``prefix`` (case as given), in a form the column's ordinary index serves.
+
+    SQLite cannot use an index for LIKE 'x%' (its LIKE ignores ASCII case, the index does not), so there it is
+    a range; any string that begins with ``prefix`` sorts between ``prefix`` and ``prefix`` + U+10FFFF in
+    SQLite's binary order. Elsewhere LIKE, which PostgreSQL serves from a C-collation or pattern index."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return and_(column >= prefix, column < prefix + "\U0010ffff")
+    return column.startswith(prefix, autoescape=True)

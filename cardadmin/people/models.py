@@ -6,11 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from cardadmin.accounts.models import Organisation, Unit
 from cardadmin.db import Base, UTCDateTime, utcnow
 from cardadmin.identifiers import mask_personnummer
+
+
+def name_key(text: str | None) -> str:
+    """How names are compared in searches: Unicode case folding (SQLite's lower() folds ASCII only)."""
+    return (text or "").casefold()
 
 
 class Person(Base):
@@ -20,6 +25,9 @@ class Person(Base):
     hsa_id: Mapped[str] = mapped_column(String(31), unique=True)  # hsaIdentity
     given_name: Mapped[str] = mapped_column(String(100))  # givenName
     surname: Mapped[str] = mapped_column(String(100))  # sn
+    # Case-folded copies for prefix search ("öberg" finds "Öberg"); kept by ``_fold_names`` below.
+    given_name_key: Mapped[str] = mapped_column(String(100), default="", index=True)
+    surname_key: Mapped[str] = mapped_column(String(100), default="", index=True)
     title: Mapped[str] = mapped_column(String(100), default="")  # title
     mail: Mapped[str] = mapped_column(String(254), default="")  # mail
     telephone: Mapped[str] = mapped_column(String(40), default="")  # telephoneNumber
@@ -41,6 +49,11 @@ class Person(Base):
     unit: Mapped[Unit | None] = relationship()
 
     __table_args__ = (Index("ix_person_name", "surname", "given_name"),)
+
+    @validates("given_name", "surname")
+    def _fold_names(self, key: str, value: str) -> str:
+        setattr(self, f"{key}_key", name_key(value))
+        return value
 
     @property
     def full_name(self) -> str:

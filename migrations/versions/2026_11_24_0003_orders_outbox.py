@@ -1,4 +1,4 @@
-"""card orders: notification outbox, support cases can be resolved (issue 3)
+"""card orders: notification outbox, support cases can be resolved, case-folded name keys for search (issue 3)
 
 Revision ID: 0003
 Revises: 0002
@@ -45,9 +45,27 @@ def upgrade() -> None:
     op.create_index("ix_outbox_message_status", "outbox_message", ["status", "id"], unique=False)
     with op.batch_alter_table("support_case") as batch:
         batch.add_column(sa.Column("resolved_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("given_name_key", sa.String(length=100), nullable=False, server_default=""))
+        batch.add_column(sa.Column("surname_key", sa.String(length=100), nullable=False, server_default=""))
+    # Python's casefold, as the model does (SQL lower() would miss Å, Ä, Ö on SQLite).
+    person = sa.table("person", sa.column("id", sa.Integer), sa.column("given_name", sa.String),
+                      sa.column("surname", sa.String), sa.column("given_name_key", sa.String),
+                      sa.column("surname_key", sa.String))
+    conn = op.get_bind()
+    for row in conn.execute(sa.select(person.c.id, person.c.given_name, person.c.surname)).all():
+        conn.execute(person.update().where(person.c.id == row.id)
+                     .values(given_name_key=row.given_name.casefold(), surname_key=row.surname.casefold()))
+    op.create_index(op.f("ix_person_given_name_key"), "person", ["given_name_key"], unique=False)
+    op.create_index(op.f("ix_person_surname_key"), "person", ["surname_key"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_person_surname_key"), table_name="person")
+    op.drop_index(op.f("ix_person_given_name_key"), table_name="person")
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("surname_key")
+        batch.drop_column("given_name_key")
     with op.batch_alter_table("support_case") as batch:
         batch.drop_column("resolved_at")
     op.drop_index("ix_outbox_message_status", table_name="outbox_message")
