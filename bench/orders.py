@@ -197,10 +197,11 @@ def _measure(app: Any, path: Path, world: dict[str, Any]) -> dict[str, dict[str,
     return results
 
 
-def main() -> None:
+def main(sizes: list[int] | None = None) -> None:
+    sizes = sizes or SIZES
     by_size: dict[int, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in SIZES:
+        for n in sizes:
             path = Path(tmp) / f"orders-{n}.db"
             app = _app(f"sqlite:///{path}")
             world = _world(app)
@@ -212,8 +213,8 @@ def main() -> None:
             for label, r in by_size[n].items():
                 print(f"| {label} | {r['queries']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['floor_p95']:.2f} | "
                       f"{r['p95'] / max(r['floor_p95'], 0.001):.1f} × |")
-    if len(SIZES) >= 2:
-        small, large = SIZES[0], SIZES[-1]
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
         print(f"\n| page | p95 at {small:,} | p95 at {large:,} | ratio (target ≤ 1.5) |".replace(",", " "))
         print("|---|---|---|---|")
         for label in by_size[small]:
