@@ -171,6 +171,20 @@ def _demo_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk])
                                 desk_id=desks[desk_name].id)
         elif final == "expired":
             cards.expire_card(None, order.card_id)
+        if final == "active" and desk_name == "Kortutlämning Lycksele":
+            _demo_support_cases(clerk, order.card_id)
+
+
+def _demo_support_cases(clerk: User, card_id: int | None) -> None:
+    """One case solved at once, one still open (out of hours, by phone)."""
+    from cardadmin.orders import support
+
+    support.open_support_case(clerk, support.SupportInput(
+        kind="pin_puk", channel="desk", card_id=card_id, minutes_spent=15,
+        description="PIN spärrad efter tre felaktiga försök.", resolution="Avspärrad med PUK, ny PIN vald."))
+    support.open_support_case(clerk, support.SupportInput(
+        kind="question", channel="phone", out_of_hours=True, minutes_spent=10,
+        description="Fråga om kortet fungerar i nya journalsystemet."))
 
 
 def login_help() -> str:
