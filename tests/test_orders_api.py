@@ -82,3 +82,24 @@ def test_bad_bodies_are_json_400s(app, world):
     assert c.post("/api/v1/orders", headers=_h(t["orderer"]), json=[1]).status_code == 400
     assert c.get("/api/v1/orders?limit=0", headers=_h(t["orderer"])).status_code == 400
     assert c.get("/api/v1/orders?status=nonsense", headers=_h(t["orderer"])).status_code == 400
+
+
+def test_support_cases_listed_and_resolved_through_the_api(app, world):
+    t = _tokens(app, world, "card_admin", "ra_kommun", "orderer")
+    ka, c = _h(t["card_admin"]), app.test_client()
+    opened = c.post("/api/v1/support-cases", headers=ka,
+                    json={"kind": "pin_puk", "channel": "phone", "out_of_hours": True, "minutes_spent": 10})
+    assert opened.status_code == 201 and opened.json["resolved_at"] is None
+    case_id = opened.json["id"]
+    assert [x["id"] for x in c.get("/api/v1/support-cases?open=1", headers=ka).json["items"]] == [case_id]
+    assert c.get("/api/v1/support-cases", headers=_h(t["orderer"])).status_code == 403
+    missing = c.post(f"/api/v1/support-cases/{case_id}/resolve", headers=ka, json={"minutes_spent": 5})
+    assert missing.status_code == 400
+    done = c.post(f"/api/v1/support-cases/{case_id}/resolve", headers=ka,
+                  json={"resolution": "PUK lämnad", "minutes_spent": 5})
+    assert done.status_code == 200 and done.json["minutes_spent"] == 15 and done.json["resolved_at"]
+    again = c.post(f"/api/v1/support-cases/{case_id}/resolve", headers=ka, json={"resolution": "igen"})
+    assert again.status_code == 409
+    assert c.get("/api/v1/support-cases?open=1", headers=ka).json["items"] == []
+    with app.app_context():
+        assert actions("support_case", case_id) == ["support_case.create", "support_case.resolve"]

@@ -197,6 +197,23 @@ def cards_revoke(card_id: int) -> Any:
                   "retain_until": row.retain_until.isoformat()})
 
 
+def _case_json(row: SupportCase) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "channel": row.channel, "out_of_hours": row.out_of_hours,
+            "desk_id": row.desk_id, "card_id": row.card_id, "person_id": row.person_id,
+            "minutes_spent": row.minutes_spent, "description": row.description, "resolution": row.resolution,
+            "created_at": row.created_at.isoformat(),
+            "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None}
+
+
+@operation("/support-cases", summary="Support cases in the caller's scope, newest first",
+           roles=(Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN),
+           parameters=[{"name": n, "in": "query", "required": False, "schema": {"type": t}}
+                       for n, t in [("open", "boolean"), ("limit", "integer")]])
+def support_cases_list() -> Any:
+    stmt = support.visible_cases(g.api_user, open_only=request.args.get("open") in ("1", "true"))
+    return jsonify({"items": [_case_json(c) for c in db.session.scalars(stmt.limit(_limit()))]})
+
+
 @operation("/support-cases", method="POST", summary="Log a support case (desk)", roles=(Role.CARD_ADMIN, Role.ADMIN),
            request_schema=object_schema("kind", "channel"))
 def support_cases_create() -> Any:
@@ -207,5 +224,13 @@ def support_cases_create() -> Any:
         card_id=_int(body, "card_id", required=False), person_id=_int(body, "person_id", required=False),
         desk_id=_int(body, "desk_id", required=False), minutes_spent=_int(body, "minutes_spent", required=False) or 0,
     ))
-    return _done({"id": row.id, "kind": row.kind, "channel": row.channel, "desk_id": row.desk_id,
-                  "card_id": row.card_id, "person_id": row.person_id, "minutes_spent": row.minutes_spent}, 201)
+    return _done(_case_json(row), 201)
+
+
+@operation("/support-cases/<int:case_id>/resolve", method="POST", summary="Resolve an open support case (desk)",
+           roles=(Role.CARD_ADMIN, Role.ADMIN), request_schema=object_schema("resolution"))
+def support_cases_resolve(case_id: int) -> Any:
+    body = json_body()
+    row = support.resolve_support_case(g.api_user, case_id, _str(body, "resolution"),
+                                       _int(body, "minutes_spent", required=False) or 0)
+    return _done(_case_json(row))
