@@ -43,7 +43,7 @@ class _Recorder:
         return self.inner.atr
 
 
-def _ours(profile: Any, pki: Any, policy: Any, record: bool = False) -> tuple[float, list[bytes]]:
+def _ours(profile: Any, pki: Any, crl: Any, policy: Any, record: bool = False) -> tuple[float, list[bytes]]:
     from hardware import pcsc
     from hardware.verify import verify_connection
 
@@ -52,7 +52,7 @@ def _ours(profile: Any, pki: Any, policy: Any, record: bool = False) -> tuple[fl
     wrapped = _Recorder(conn) if record else conn
     try:
         result = verify_connection(wrapped, hsa_id=profile.hsa_id, card_number=profile.card_number,
-                                   trust_anchors=[pki.root], intermediates=[pki.ca], crls=[pki.crl()],
+                                   trust_anchors=[pki.root], intermediates=[pki.ca], crls=[crl],
                                    pin=PIN, policy=policy, reader=conn.reader)
     finally:
         conn.close()
@@ -141,7 +141,8 @@ def main(rounds: int = ROUNDS, key_types: tuple[str, ...] = ("p256", "p384", "rs
     for key_type in key_types:
         pki = TestPki.create("p256" if key_type != "rsa2048" else "rsa2048")  # type: ignore[arg-type]
         profile = make_profile(key_type=key_type, pki=pki, pin=PIN)  # type: ignore[arg-type]
-        crl_der = pki.crl().public_bytes(Encoding.DER)
+        crl = pki.crl()  # one CRL, as a desk reads one file
+        crl_der = crl.public_bytes(Encoding.DER)
         bridge = VpcdBridge(SimulatedPivCard(profile))
         bridge.insert()
         try:
@@ -149,13 +150,13 @@ def main(rounds: int = ROUNDS, key_types: tuple[str, ...] = ("p256", "p384", "rs
             while not pcsc.reader_has_card(READER):
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
-            _t, apdus = _ours(profile, pki, policy, record=True)
+            _t, apdus = _ours(profile, pki, crl, policy, record=True)
             for _ in range(3):  # warm both paths
-                _ours(profile, pki, policy)
+                _ours(profile, pki, crl, policy)
                 _floor(apdus, profile, pki, crl_der)
             ours, floor = [], []
             for _ in range(rounds):  # interleaved, so drift on a shared machine hits both alike
-                ours.append(_ours(profile, pki, policy)[0])
+                ours.append(_ours(profile, pki, crl, policy)[0])
                 floor.append(_floor(apdus, profile, pki, crl_der))
             opensc_s = _opensc(opensc) if opensc else None
         finally:
