@@ -80,10 +80,17 @@ def sim_group() -> None:
 @click.option("--compress", is_flag=True, help="Lagra certifikaten gzip-komprimerade.")
 @click.option("--revoked", is_flag=True, help="Spärra certifikaten på profilens CRL.")
 @click.option("--days", type=int, default=730, show_default=True, help="Certifikatens giltighetstid i dagar.")
+@click.option("--order", "order_id", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="Kort för beställningen: HSA-id, namn och kortnummer hämtas från den (ej i produktion).")
 def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surname: str, card_number: str | None,
-                     pin: str, puk: str, compress: bool, revoked: bool, days: int) -> None:
+                     pin: str, puk: str, compress: bool, revoked: bool, days: int, order_id: int | None) -> None:
     """Skapa en kortprofil (test-PKI, nycklar, certifikat, CRL) i filen OUT."""
     from hardware.simulator import make_profile, save_profile
+
+    if order_id is not None:
+        from cardadmin.desk.cli_order import order_identity
+
+        hsa_id, given_name, surname, card_number = order_identity(order_id)
 
     profile = make_profile(hsa_id=hsa_id, given_name=given_name, surname=surname, card_number=card_number,
                            key_type=key_type, pin=pin, puk=puk, compress=compress,  # type: ignore[arg-type]
@@ -100,6 +107,9 @@ def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surn
         Path(path).write_text(pem)
     click.echo(f"Test-PKI: --trust-anchors {stem}-root.pem --intermediate {stem}-ca.pem"
                + (f" --crl {stem}-crl.pem" if profile.crl_pem else ""))
+    if order_id is not None:
+        click.echo(f"För appen: CARDADMIN_TRUST_ANCHORS={stem}-root.pem CARDADMIN_INTERMEDIATES={stem}-ca.pem "
+                   f"CARDADMIN_CRLS={stem}-crl.pem")
 
 
 @sim_group.command("run")
