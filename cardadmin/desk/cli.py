@@ -1,10 +1,10 @@
 """Desk commands: the simulated card, the reader, card verification and certificate inspection.
 
-`COMMANDS` (the groups `sim`, `card`, `cert`) is registered by cardadmin/cli.py. None of these needs
-the database or an app context. Hardware errors become a Swedish message and exit code 2 (never a
-traceback); `card verify` exits 0 when the card passed, 1 when a check failed, 2 on a hardware error.
-The PIN is asked with a hidden prompt, passed to one VERIFY and never echoed, logged or stored.
-pyscard is imported only when a command talks to a reader.
+`COMMANDS` (the groups `sim`, `card`, `cert` and `desk-agent`) is registered by cardadmin/cli.py. Only
+the `--order` forms need the database and an app context (cli_order.py). Hardware errors become a
+Swedish message and exit code 2 (never a traceback); `card verify` exits 0 when the card passed, 1 when
+a check failed, 2 on a hardware error. The PIN is asked with a hidden prompt, passed to one VERIFY and
+never echoed, logged or stored. pyscard is imported only when a command talks to a reader.
 """
 
 from __future__ import annotations
