@@ -211,7 +211,8 @@ class DeskAgent:
     def _report(self, result: dict[str, Any]) -> None:
         for check in result["checks"]:
             mark = {True: "OK  ", False: "FEL ", None: "--  "}[check["passed"]]
-            self.say(f"{mark}{check_label(check['name'])}")
+            why = f": {check['reason']}" if check["passed"] is False else ""
+            self.say(f"{mark}{check_label(check['name'])}{why}")
         self.say(f"Kortet är {'verifierat' if result['ok'] else 'INTE verifierat'}. Resultatet är sparat "
                  f"(verifiering {result['id']}) och visas på utlämningssidan.")
 
