@@ -34,9 +34,11 @@ from cardadmin.orders.service import _at_my_desk
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
+from cardadmin.validation import flush_or_conflict
 from hardware.errors import HardwareError
 from hardware.verify import VerificationResult
 
+USED_CHALLENGE = "Utmaningen är redan använd. Sätt i kortet igen."
 # A card is verified at hand-over, and may be verified again while it is in the holder's hands.
 VERIFIABLE = frozenset({Status.AT_DESK, Status.HANDED_OVER, Status.ACTIVE})
 
@@ -96,7 +98,7 @@ def record(actor: User, order: Order, card: Card, result: VerificationResult, *,
     if result.ok:
         card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
         card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
-    db.session.flush()
+    flush_or_conflict(USED_CHALLENGE)  # the one unique column: two posts of one challenge racing
     audit.record(db.session, actor, "card.verify", "card", card.id, {
         "verification_id": row.id, "order_id": order.id, "ok": row.ok, "source": source, "reader": row.reader,
         "failed_checks": row.failed_checks, "error": row.error,
@@ -231,7 +233,7 @@ def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mappi
     challenge = open_challenge(posted.challenge_token, order.id, config["SECRET_KEY"])
     digest = challenge_digest(challenge)
     if db.session.scalar(select(CardVerification.id).where(CardVerification.challenge_sha256 == digest)):
-        raise Conflict("Utmaningen är redan använd. Sätt i kortet igen.")
+        raise Conflict(USED_CHALLENGE)
     result = recheck(posted, hsa_id=order.person.hsa_id, card_number=card.card_number, challenge=challenge,
                      trust=trust_config(config))
     return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest)
