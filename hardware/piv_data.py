@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 
 from hardware import tlv
-from hardware.errors import CardRejected, MalformedResponse
+from hardware.certs import load_certificate
+from hardware.errors import MalformedResponse
 
 PIV_AID = bytes.fromhex("A000000308000010000100")  # Part 1 2.2: RID A000000308, PIX 0000100001 00
 PIV_PIX = PIV_AID[5:]
@@ -87,22 +87,7 @@ def decode_certificate_object(content: bytes) -> x509.Certificate:
             der = zlib.decompressobj(wbits=31).decompress(der, 64 * 1024)
         except (zlib.error, EOFError, OSError) as exc:
             raise MalformedResponse(f"compressed certificate does not decompress ({exc})") from exc
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise MalformedResponse("certificate is not valid DER X.509") from exc
-    # cryptography parses some parts only when asked: ask now, so a corrupt certificate is a typed
-    # error here and not an exception deep in the policy.
-    try:
-        cert.public_key()
-        cert.subject.rfc4514_string()
-        cert.issuer.rfc4514_string()
-        list(cert.extensions)
-    except UnsupportedAlgorithm as exc:
-        raise CardRejected(f"the certificate's key type is not supported ({exc})") from exc
-    except ValueError as exc:
-        raise MalformedResponse(f"certificate does not parse ({exc})") from exc
-    return cert
+    return load_certificate(der)
 
 
 def encode_certificate_object(cert_der: bytes, compress: bool = False) -> bytes:

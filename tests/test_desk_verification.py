@@ -223,6 +223,16 @@ def test_agent_reports_a_wrong_pin(w: World, desk_pki: DeskPki) -> None:
     assert row.failed_checks == ["proof_of_possession"] and row.pin_attempts_left == 1 and row.error == "InvalidPin"
 
 
+def _unknown_curve(cert_b64: str) -> str:
+    """The certificate with its P-256 curve OID bent into one no library knows (the signature still parses)."""
+    import base64
+
+    der = base64.b64decode(cert_b64)
+    p256 = bytes.fromhex("06082A8648CE3D030107")
+    assert p256 in der
+    return b64(der.replace(p256, bytes.fromhex("06082A8648CE3D03017F"), 1))
+
+
 @pytest.mark.parametrize("mutate, error", [
     (lambda b, t: b.update(challenge_token="forged"), InvalidInput),
     (lambda b, t: b.update(challenge_token=None), InvalidInput),
@@ -230,6 +240,8 @@ def test_agent_reports_a_wrong_pin(w: World, desk_pki: DeskPki) -> None:
     (lambda b, t: b.update(certificates={"authentication": b64(b"\x30\x03junk")}), InvalidInput),
     (lambda b, t: b.update(certificates={"wizard": b64(b"x")}), InvalidInput),
     (lambda b, t: b.update(certificates=["x"]), InvalidInput),
+    (lambda b, t: b["certificates"].update(authentication=_unknown_curve(b["certificates"]["authentication"])),
+     InvalidInput),
     (lambda b, t: b.update(signature=42), InvalidInput),
     (lambda b, t: b.update(card_error="boom"), InvalidInput),
 ])
