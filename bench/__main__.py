@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from bench import audit_chain, orders
+from bench import verify as card_verify
 
-BENCHES = {"audit": audit_chain.main, "orders": orders.main}
+BENCHES = {"audit": audit_chain.main, "orders": orders.main, "verify": card_verify.main}
 
 
 def main(argv: list[str]) -> int:

@@ -9,12 +9,31 @@ Where things are (see docs/hardware-notes.md):
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from hardware.errors import CardRejected
+from hardware.errors import CardRejected, MalformedResponse
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    """A DER certificate parsed completely. cryptography parses some parts only when asked: ask now, so a
+    corrupt certificate (from a card or a desk agent) is a typed error here, not an exception later."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise MalformedResponse("certificate is not valid DER X.509") from exc
+    try:
+        cert.public_key()
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        list(cert.extensions)
+    except UnsupportedAlgorithm as exc:
+        raise CardRejected(f"the certificate's key type is not supported ({exc})") from exc
+    except ValueError as exc:
+        raise MalformedResponse(f"certificate does not parse ({exc})") from exc
+    return cert
 
 
 def hsa_id_of(cert: x509.Certificate) -> str | None:

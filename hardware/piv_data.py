@@ -13,6 +13,7 @@ from enum import IntEnum
 from cryptography import x509
 
 from hardware import tlv
+from hardware.certs import load_certificate
 from hardware.errors import MalformedResponse
 
 PIV_AID = bytes.fromhex("A000000308000010000100")  # Part 1 2.2: RID A000000308, PIX 0000100001 00
@@ -86,10 +87,7 @@ def decode_certificate_object(content: bytes) -> x509.Certificate:
             der = zlib.decompressobj(wbits=31).decompress(der, 64 * 1024)
         except (zlib.error, EOFError, OSError) as exc:
             raise MalformedResponse(f"compressed certificate does not decompress ({exc})") from exc
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise MalformedResponse("certificate is not valid DER X.509") from exc
+    return load_certificate(der)
 
 
 def encode_certificate_object(cert_der: bytes, compress: bool = False) -> bytes:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -156,6 +157,20 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(_der(cert))
 
 
+# Anchors, issuing CAs and CRLs are the same from one verification to the next (a card's own
+# certificates are not: they are parsed afresh); asn1crypto parses lazily
+# and keeps what it parsed, so reusing the objects saves most of certvalidator's parsing (a national CRL
+# is large). Keyed by the DER bytes, so a changed file is a new entry.
+@functools.lru_cache(maxsize=64)
+def _asn1_cert_of(der: bytes) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(der)
+
+
+@functools.lru_cache(maxsize=16)
+def _asn1_crl_of(der: bytes) -> asn1_crl.CertificateList:
+    return asn1_crl.CertificateList.load(der)
+
+
 @dataclass(frozen=True)
 class _Outcome:
     passed: bool
@@ -174,18 +189,28 @@ def _run_async(make_coroutine: Any) -> Any:
         return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
-def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate], intermediates: Sequence[x509.Certificate],
-              moment: dt.datetime, crls: Sequence[x509.CertificateRevocationList] | None) -> _Outcome:
-    """One RFC 5280 path validation; `crls=None` skips revocation, otherwise the end-entity
-    certificate must be covered by a CRL whose signature and freshness certvalidator checks."""
+def _context(*, anchors: Sequence[x509.Certificate], intermediates: Sequence[x509.Certificate],
+             moment: dt.datetime, crls: Sequence[x509.CertificateRevocationList] | None) -> ValidationContext:
+    """`crls=None` skips revocation; otherwise the end-entity certificate must be covered by a CRL whose
+    signature and freshness certvalidator checks."""
     rule = RevocationCheckingRule.NO_CHECK if crls is None else RevocationCheckingRule.CRL_REQUIRED
     policy = CertRevTrustPolicy(RevocationCheckingPolicy(ee_certificate_rule=rule,
                                                          intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK))
-    context = ValidationContext(trust_roots=[_asn1_cert(a) for a in anchors],
-                                other_certs=[_asn1_cert(c) for c in intermediates],
-                                moment=moment, allow_fetching=False,
-                                crls=[asn1_crl.CertificateList.load(_der(c)) for c in crls or ()],
-                                revinfo_policy=policy)
+    return ValidationContext(trust_roots=[_asn1_cert_of(_der(a)) for a in anchors],
+                             other_certs=[_asn1_cert_of(_der(c)) for c in intermediates],
+                             moment=moment, allow_fetching=False,
+                             crls=[_asn1_crl_of(_der(c)) for c in crls or ()],
+                             revinfo_policy=policy)
+
+
+def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate] = (),
+              intermediates: Sequence[x509.Certificate] = (), moment: dt.datetime | None = None,
+              crls: Sequence[x509.CertificateRevocationList] | None = None,
+              context: ValidationContext | None = None) -> _Outcome:
+    """One RFC 5280 path validation, in `context` or in a new one built from the other arguments."""
+    if context is None:
+        assert moment is not None
+        context = _context(anchors=anchors, intermediates=intermediates, moment=moment, crls=crls)
     validator = CertificateValidator(_asn1_cert(cert), validation_context=context)
     try:
         path = _run_async(validator.async_validate_path)
@@ -323,8 +348,17 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
                                                for r, c in certs.items()}))
 
     # 6-8. chain, validity, revocation
-    chains = {r: _validate(c, anchors=trust_anchors, intermediates=intermediates, moment=_clamped(now, c), crls=None)
-              for r, c in certs.items()}
+    # The common case first: every certificate valid now, so one validation per certificate at `now` with
+    # the CRLs (in one shared context) answers both "trusted path" and "not revoked". Any failure is
+    # asked again as two separate questions below, so each check gets its own reason.
+    combined: dict[KeyRole, _Outcome] | None = None
+    if all(_clamped(now, c) == now for c in certs.values()):
+        shared = _context(anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
+        combined = {r: _validate(c, context=shared) for r, c in certs.items()}
+        if not all(o.passed for o in combined.values()):
+            combined = None
+    chains = combined or {r: _validate(c, anchors=trust_anchors, intermediates=intermediates,
+                                       moment=_clamped(now, c), crls=None) for r, c in certs.items()}
     checks.append(_combine(CHECK_CHAIN, {r: (o.passed, o.reason) for r, o in chains.items()}))
 
     validity: dict[KeyRole, tuple[bool | None, str]] = {}
@@ -346,7 +380,8 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
         elif validity[role][0] is not True:
             revocation[role] = (None, "not run: outside validity")
         else:
-            outcome = _validate(cert, anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
+            outcome = combined[role] if combined else _validate(cert, anchors=trust_anchors,
+                                                                  intermediates=intermediates, moment=now, crls=crls)
             revocation[role] = (outcome.passed, "not on the issuing CA's CRL" if outcome.passed else outcome.reason)
     checks.append(_combine(CHECK_REVOCATION, revocation))
 

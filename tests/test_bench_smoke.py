@@ -1,6 +1,9 @@
 """The benchmarks still run (on tiny inputs). Speed is measured by `scripts/bench.sh`, never asserted here."""
 
+import pytest
+
 from bench import audit_chain
+from tests.hardware.conftest import vpcd_reader  # noqa: F401 (fixture)
 
 
 def test_audit_benchmark_runs(capsys):
@@ -16,3 +19,13 @@ def test_orders_benchmark_runs(capsys, monkeypatch):
     orders.main(sizes=[300, 600])
     out = capsys.readouterr().out
     assert "| RA queue |" in out and "| search by card number |" in out and "ratio (target ≤ 1.5)" in out
+
+
+@pytest.mark.pcsc
+def test_verify_benchmark_runs(capsys, vpcd_reader):  # noqa: F811 (the fixture)
+    """Through real pcscd + vpcd (only the reader helper runs pcsc tests)."""
+    from bench import verify
+
+    verify.main(rounds=1, key_types=("p256",), opensc=1)
+    out = capsys.readouterr().out
+    assert "| p256 | 11 |" in out

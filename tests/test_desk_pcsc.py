@@ -91,8 +91,11 @@ def _rows(app: Any) -> list[CardVerification]:
 # ---------------------------------------------------------------- the hand-over page on the desk PC
 
 
-def test_hand_over_page_reads_and_verifies_the_card_in_the_local_reader(desk_app: Any, slot: Slot,
-                                                                        new_client: Any) -> None:
+def test_hand_over_page_reads_and_verifies_the_card_in_the_local_reader(desk_app: Any, slot: Slot, new_client: Any,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # everything any logger says, the APDU trace logger included
     app, _world, order_id = desk_app
     client = new_client(app)
     client.login("card_admin")
@@ -113,6 +116,11 @@ def test_hand_over_page_reads_and_verifies_the_card_in_the_local_reader(desk_app
     assert "Fel PIN-kod, 2 försök kvar." in client.get(wrong.headers["Location"]).get_data(as_text=True)
     with app.app_context():  # the failed attempt left the card's certificate columns as the passing one set them
         assert db.session.get(Card, row.card_id).auth_cert_fingerprint == row.auth_cert_fingerprint
+        from cardadmin.audit.models import AuditEvent
+
+        logged = " ".join(e.data for e in db.session.scalars(select(AuditEvent)))
+    assert PIN not in caplog.text and "999999" not in caplog.text
+    assert PIN not in logged and "999999" not in logged
 
 
 # ---------------------------------------------------------------- CLI

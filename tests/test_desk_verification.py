@@ -223,6 +223,16 @@ def test_agent_reports_a_wrong_pin(w: World, desk_pki: DeskPki) -> None:
     assert row.failed_checks == ["proof_of_possession"] and row.pin_attempts_left == 1 and row.error == "InvalidPin"
 
 
+def _unknown_curve(cert_b64: str) -> str:
+    """The certificate with its P-256 curve OID bent into one no library knows (the signature still parses)."""
+    import base64
+
+    der = base64.b64decode(cert_b64)
+    p256 = bytes.fromhex("06082A8648CE3D030107")
+    assert p256 in der
+    return b64(der.replace(p256, bytes.fromhex("06082A8648CE3D03017F"), 1))
+
+
 @pytest.mark.parametrize("mutate, error", [
     (lambda b, t: b.update(challenge_token="forged"), InvalidInput),
     (lambda b, t: b.update(challenge_token=None), InvalidInput),
@@ -230,6 +240,8 @@ def test_agent_reports_a_wrong_pin(w: World, desk_pki: DeskPki) -> None:
     (lambda b, t: b.update(certificates={"authentication": b64(b"\x30\x03junk")}), InvalidInput),
     (lambda b, t: b.update(certificates={"wizard": b64(b"x")}), InvalidInput),
     (lambda b, t: b.update(certificates=["x"]), InvalidInput),
+    (lambda b, t: b["certificates"].update(authentication=_unknown_curve(b["certificates"]["authentication"])),
+     InvalidInput),
     (lambda b, t: b.update(signature=42), InvalidInput),
     (lambda b, t: b.update(card_error="boom"), InvalidInput),
 ])
@@ -271,3 +283,52 @@ def test_agent_lookup_is_scoped_to_my_desks(w: World, desk_pki: DeskPki) -> None
         verification.find_order_for_card(user(w, "card_admin"), "975299999999999999")
     with pytest.raises(Forbidden):
         verification.find_order_for_card(user(w, "orderer"), profile.card_number or "")
+
+
+@pytest.mark.postgres
+def test_one_challenge_posted_twice_at_once_is_stored_once(make_app: Any, desk_pki: DeskPki,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two agent posts of the same challenge race past the "already used?" check: the unique column
+    decides, and the loser gets a clear 409, not a 500."""
+    import threading
+
+    from cardadmin import audit
+    from cardadmin.errors import CardAdminError
+
+    apps = [make_app(**desk_pki.config()), make_app(**desk_pki.config())]  # two workers, one database
+    with apps[0].app_context():
+        w = build_world()
+        profile = desk_pki.card(person_hsa_id())
+        order_id = order_at_desk(w, profile.card_number or "").id
+        _order, challenge, token = verification.challenge_for(user(w, "card_admin"), order_id,
+                                                              apps[0].config["SECRET_KEY"])
+    body = agent_report(profile, token, challenge)
+    barrier = threading.Barrier(2)
+    original = posted_module.recheck
+
+    def recheck_after_both_checked(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait(timeout=10)  # both have passed the "already used?" query
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(posted_module, "recheck", recheck_after_both_checked)
+    outcome: dict[int, str] = {}
+
+    def post(index: int) -> None:
+        with apps[index].app_context():
+            try:
+                verification.store_posted(user(w, "card_admin"), order_id, dict(body), apps[index].config)
+                db.session.commit()
+                outcome[index] = "stored"
+            except CardAdminError as exc:
+                db.session.rollback()
+                outcome[index] = f"{type(exc).__name__}: {exc.message}"
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcome.values()) == ["Conflict: Utmaningen är redan använd. Sätt i kortet igen.", "stored"]
+    with apps[0].app_context():
+        assert db.session.scalar(select(func.count()).select_from(CardVerification)) == 1
+        assert len(audit_rows("card.verify")) == 1 and audit.verify(db.session).ok

@@ -133,3 +133,9 @@ def test_poll_and_page_show_a_stored_result_with_swedish_check_names(desk: Any) 
         db.session.commit()
     page = client.get(f"/utlamning/{order_id}/utlamning").get_data(as_text=True)
     assert "Kortet är verifierat." in page and "Underkänd" not in page and "SHA-256" in page
+    with app.app_context():
+        from cardadmin.orders.models import Order
+
+        card_id = db.session.get(Order, order_id).card_id
+    card_page = client.get(f"/kort/{card_id}").get_data(as_text=True)
+    assert card_page.count("Kortverifiering i läsaren") == 2  # both attempts in the card's history

@@ -103,11 +103,11 @@ class DeskAgent:
     presence: Callable[[], dict[str, bytes | None]] | None = None  # for tests; default pcsc.card_presence
     _last_problem: str | None = field(default=None, init=False)
 
-    def _problem(self, text: str) -> None:
-        """Say a recurring problem once, not every retry."""
-        if text != self._last_problem:
-            self.say(text)
-            self._last_problem = text
+    def _state(self, problem: str | None) -> None:
+        """Say what is wrong once when it starts, and once when it is over; not at every retry."""
+        if problem != self._last_problem:
+            self.say(problem or "Kortläsarna är tillgängliga igen.")
+            self._last_problem = problem
 
     def run(self) -> None:
         from hardware import pcsc
@@ -120,15 +120,11 @@ class DeskAgent:
                 cards = {r: atr for r, atr in presence().items()
                          if self.reader is None or self.reader.lower() in r.lower()}
             except HardwareError as exc:
-                self._problem(f"{swedish_message(exc)} Försöker igen.")
+                self._state(f"{swedish_message(exc)} Försöker igen.")
                 self.stop.wait(self.backoff.next())
                 continue
-            if self._last_problem is not None:
-                self.say("Kortläsartjänsten svarar igen.")
-                self._last_problem = None
             self.backoff.reset()
-            if not cards:
-                self._problem("Ingen kortläsare är ansluten. Väntar på en läsare.")
+            self._state(None if cards else "Ingen kortläsare är ansluten. Väntar på en läsare.")
             for reader, atr in cards.items():
                 if atr is None:
                     handled.pop(reader, None)
@@ -211,7 +207,8 @@ class DeskAgent:
     def _report(self, result: dict[str, Any]) -> None:
         for check in result["checks"]:
             mark = {True: "OK  ", False: "FEL ", None: "--  "}[check["passed"]]
-            self.say(f"{mark}{check_label(check['name'])}")
+            why = f": {check['reason']}" if check["passed"] is False else ""
+            self.say(f"{mark}{check_label(check['name'])}{why}")
         self.say(f"Kortet är {'verifierat' if result['ok'] else 'INTE verifierat'}. Resultatet är sparat "
                  f"(verifiering {result['id']}) och visas på utlämningssidan.")
 

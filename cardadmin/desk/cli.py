@@ -1,10 +1,10 @@
 """Desk commands: the simulated card, the reader, card verification and certificate inspection.
 
-`COMMANDS` (the groups `sim`, `card`, `cert`) is registered by cardadmin/cli.py. None of these needs
-the database or an app context. Hardware errors become a Swedish message and exit code 2 (never a
-traceback); `card verify` exits 0 when the card passed, 1 when a check failed, 2 on a hardware error.
-The PIN is asked with a hidden prompt, passed to one VERIFY and never echoed, logged or stored.
-pyscard is imported only when a command talks to a reader.
+`COMMANDS` (the groups `sim`, `card`, `cert` and `desk-agent`) is registered by cardadmin/cli.py. Only
+the `--order` forms need the database and an app context (cli_order.py). Hardware errors become a
+Swedish message and exit code 2 (never a traceback); `card verify` exits 0 when the card passed, 1 when
+a check failed, 2 on a hardware error. The PIN is asked with a hidden prompt, passed to one VERIFY and
+never echoed, logged or stored. pyscard is imported only when a command talks to a reader.
 """
 
 from __future__ import annotations
@@ -80,10 +80,17 @@ def sim_group() -> None:
 @click.option("--compress", is_flag=True, help="Lagra certifikaten gzip-komprimerade.")
 @click.option("--revoked", is_flag=True, help="Spärra certifikaten på profilens CRL.")
 @click.option("--days", type=int, default=730, show_default=True, help="Certifikatens giltighetstid i dagar.")
+@click.option("--order", "order_id", type=click.IntRange(1, 2**31 - 1), default=None,
+              help="Kort för beställningen: HSA-id, namn och kortnummer hämtas från den (ej i produktion).")
 def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surname: str, card_number: str | None,
-                     pin: str, puk: str, compress: bool, revoked: bool, days: int) -> None:
+                     pin: str, puk: str, compress: bool, revoked: bool, days: int, order_id: int | None) -> None:
     """Skapa en kortprofil (test-PKI, nycklar, certifikat, CRL) i filen OUT."""
     from hardware.simulator import make_profile, save_profile
+
+    if order_id is not None:
+        from cardadmin.desk.cli_order import order_identity
+
+        hsa_id, given_name, surname, card_number = order_identity(order_id)
 
     profile = make_profile(hsa_id=hsa_id, given_name=given_name, surname=surname, card_number=card_number,
                            key_type=key_type, pin=pin, puk=puk, compress=compress,  # type: ignore[arg-type]
@@ -100,6 +107,9 @@ def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surn
         Path(path).write_text(pem)
     click.echo(f"Test-PKI: --trust-anchors {stem}-root.pem --intermediate {stem}-ca.pem"
                + (f" --crl {stem}-crl.pem" if profile.crl_pem else ""))
+    if order_id is not None:
+        click.echo(f"För appen: CARDADMIN_TRUST_ANCHORS={stem}-root.pem CARDADMIN_INTERMEDIATES={stem}-ca.pem "
+                   f"CARDADMIN_CRLS={stem}-crl.pem")
 
 
 @sim_group.command("run")

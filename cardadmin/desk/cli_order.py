@@ -47,3 +47,19 @@ def verify_order(order_id: int, username: str | None, reader: str | None, as_jso
             raise click.exceptions.Exit(2)
     if not row.ok:
         raise click.exceptions.Exit(1)
+
+
+def order_identity(order_id: int) -> tuple[str, str, str, str]:
+    """HSA-ID, given name, surname and card number of an order's card, for a simulated card (test data:
+    refused in production)."""
+    from cardadmin.db import db
+    from cardadmin.orders.models import Order
+
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    if app.config["CARDADMIN_ENV"] == "production":
+        raise click.UsageError("Simulerade kort görs inte i produktion.")
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        if order is None or order.card is None:
+            raise click.UsageError(f"Beställning {order_id} finns inte eller har inget registrerat kort.")
+        return order.person.hsa_id, order.person.given_name, order.person.surname, order.card.card_number

@@ -26,7 +26,7 @@ from cryptography import x509
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from cardadmin.errors import Conflict, InvalidInput
-from hardware.certs import signature_is_valid
+from hardware.certs import load_certificate, signature_is_valid
 from hardware.errors import (
     CardRejected,
     CardRemoved,
@@ -137,8 +137,8 @@ class Posted:
             except ValueError:
                 raise InvalidInput(f"Okänd certifikatroll {role_name!r}.", field="certificates") from None
             try:
-                certs[role] = x509.load_der_x509_certificate(_unb64(value, "certificates"))
-            except ValueError:
+                certs[role] = load_certificate(_unb64(value, "certificates"))
+            except HardwareError:
                 raise InvalidInput("Ett certifikat kan inte läsas (DER).", field="certificates") from None
         signature = body.get("signature")
         error = body.get("card_error")

@@ -34,9 +34,11 @@ from cardadmin.orders.service import _at_my_desk
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
+from cardadmin.validation import flush_or_conflict
 from hardware.errors import HardwareError
 from hardware.verify import VerificationResult
 
+USED_CHALLENGE = "Utmaningen är redan använd. Sätt i kortet igen."
 # A card is verified at hand-over, and may be verified again while it is in the holder's hands.
 VERIFIABLE = frozenset({Status.AT_DESK, Status.HANDED_OVER, Status.ACTIVE})
 
@@ -96,7 +98,7 @@ def record(actor: User, order: Order, card: Card, result: VerificationResult, *,
     if result.ok:
         card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
         card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
-    db.session.flush()
+    flush_or_conflict(USED_CHALLENGE)  # the one unique column: two posts of one challenge racing
     audit.record(db.session, actor, "card.verify", "card", card.id, {
         "verification_id": row.id, "order_id": order.id, "ok": row.ok, "source": source, "reader": row.reader,
         "failed_checks": row.failed_checks, "error": row.error,
@@ -126,14 +128,10 @@ def _require_local_reader(config: Mapping[str, Any]) -> None:
                        "Använd skrivbordsagenten på kortutlämningens dator.")
 
 
-def verify_card(actor: User, order_id: int, connection: Any, pin: str | None, config: Mapping[str, Any], *,
-                source: str, reader: str | None = None) -> CardVerification:
-    """Verify the card on an open `connection` (any CardConnection) for the order, and store the result."""
+def _verify_and_record(actor: User, order: Order, card: Card, trust: TrustConfig, connection: Any,
+                       pin: str | None, *, source: str, reader: str | None) -> CardVerification:
     from hardware.verify import verify_connection
 
-    require_role(actor, Role.CARD_ADMIN)
-    order, card = verifiable_order(actor, order_id)
-    trust = trust_config(config)
     result = verify_connection(connection, hsa_id=order.person.hsa_id, card_number=card.card_number,
                                trust_anchors=trust.anchors, intermediates=trust.intermediates, crls=trust.crls,
                                policy=trust.policy, pin=pin, reader=reader)
@@ -141,22 +139,32 @@ def verify_card(actor: User, order_id: int, connection: Any, pin: str | None, co
     return record(actor, order, card, result, source=source)
 
 
+def verify_card(actor: User, order_id: int, connection: Any, pin: str | None, config: Mapping[str, Any], *,
+                source: str, reader: str | None = None) -> CardVerification:
+    """Verify the card on an open `connection` (any CardConnection) for the order, and store the result."""
+    require_role(actor, Role.CARD_ADMIN)
+    order, card = verifiable_order(actor, order_id)
+    return _verify_and_record(actor, order, card, trust_config(config), connection, pin, source=source,
+                              reader=reader)
+
+
 def verify_at_reader(actor: User, order_id: int, pin: str | None, config: Mapping[str, Any], *,
                      source: str = "local_reader", reader: str | None = None) -> CardVerification:
-    """Read the card in this computer's reader and verify it for the order; store the result."""
+    """Read the card in this computer's reader and verify it for the order; store the result. Everything
+    that can be refused is refused before the reader is touched."""
     from hardware import pcsc
 
     require_role(actor, Role.CARD_ADMIN)
     if source == "local_reader":
         _require_local_reader(config)
-    verifiable_order(actor, order_id)  # refuse before touching the reader
-    trust_config(config)
+    order, card = verifiable_order(actor, order_id)
+    trust = trust_config(config)
     try:
         conn = pcsc.connect(reader or reader_name(config))
     except HardwareError as exc:
         raise reader_problem(exc) from None
     try:
-        return verify_card(actor, order_id, conn, pin, config, source=source, reader=conn.reader)
+        return _verify_and_record(actor, order, card, trust, conn, pin, source=source, reader=conn.reader)
     finally:
         del pin
         conn.close()
@@ -225,7 +233,7 @@ def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mappi
     challenge = open_challenge(posted.challenge_token, order.id, config["SECRET_KEY"])
     digest = challenge_digest(challenge)
     if db.session.scalar(select(CardVerification.id).where(CardVerification.challenge_sha256 == digest)):
-        raise Conflict("Utmaningen är redan använd. Sätt i kortet igen.")
+        raise Conflict(USED_CHALLENGE)
     result = recheck(posted, hsa_id=order.person.hsa_id, card_number=card.card_number, challenge=challenge,
                      trust=trust_config(config))
     return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest)

@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "card.register": "Kortnummer registrerat",
     "card.hand_over": "Utlämnat",
     "card.activate": "Aktivt",
+    "card.verify": "Kortverifiering i läsaren (se ok och failed_checks)",
     "card.revoke": "Spärrat",
     "card.expire": "Utgånget",
     "revocation.delete": "Spärruppgift gallrad",
