@@ -128,3 +128,20 @@ def test_ra_officer_sees_only_own_organisation(client: Any, world: World, units:
     client.login("ra_kommun")
     assert "SE2120002650-K1" in client.get("/hsa/?q=SE2120002650").get_data(as_text=True)
     assert client.get("/hsa/import").status_code == 403
+
+
+def test_demo_data_fills_the_billing_report_per_month_and_pilot(app: Any) -> None:
+    from cardadmin import demo
+    from cardadmin.hsa import report
+
+    with app.app_context():
+        assert demo.load_demo_data()
+        db.session.commit()
+        from cardadmin.security import find_user
+
+        rows = report.billing_rows(find_user("utvarderare"))
+        pilots = {r.period.split(" (")[0]: r for r in rows if r.period_kind == "pilot"}
+        assert (pilots["Pilot Lycksele"].created, pilots["Pilot Lycksele"].changed,
+                pilots["Pilot Lycksele"].removed) == (3, 1, 1)
+        assert pilots["Pilot Vindeln"].created == 2
+        assert sum(r.changed for r in rows if r.period_kind == "månad") == 2

@@ -2,6 +2,7 @@
 
 from cardadmin.api import resources  # noqa: F401  (registers the routes)
 from cardadmin.api.core import api_bp
+from cardadmin.hsa import api as hsa_api  # noqa: F401  (registers the HSA routes)
 from cardadmin.orders import api as orders_api  # noqa: F401  (registers the order, card and support routes)
 
 __all__ = ["api_bp"]
