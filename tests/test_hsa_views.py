@@ -145,3 +145,13 @@ def test_demo_data_fills_the_billing_report_per_month_and_pilot(app: Any) -> Non
                 pilots["Pilot Lycksele"].removed) == (3, 1, 1)
         assert pilots["Pilot Vindeln"].created == 2
         assert sum(r.changed for r in rows if r.period_kind == "månad") == 2
+
+
+def test_units_saved_on_the_admin_pages_are_in_the_change_log(app: Any, client: Any, world: World) -> None:
+    client.login("admin")
+    response = client.post_form(f"/admin/organisationer/{world.region_id}/enheter/ny", {
+        "name": "Hälsocentralen i Vindeln", "hsa_id": "SE2321000222-HCVI1", "parent_id": "", "town": "Vindeln"})
+    assert response.status_code == 302
+    with app.app_context():
+        change = db.session.scalar(select(HsaChange).where(HsaChange.hsa_id == "SE2321000222-HCVI1"))
+        assert (change.action, change.entry_type, change.actor_name) == ("created", "unit", "admin")
