@@ -155,3 +155,20 @@ def test_units_saved_on_the_admin_pages_are_in_the_change_log(app: Any, client: 
     with app.app_context():
         change = db.session.scalar(select(HsaChange).where(HsaChange.hsa_id == "SE2321000222-HCVI1"))
         assert (change.action, change.entry_type, change.actor_name) == ("created", "unit", "admin")
+
+
+def test_removal_refused_on_the_page_with_the_reason(app: Any, client: Any, world: World,
+                                                    units: dict[str, int]) -> None:
+    from cardadmin.orders.models import Card
+
+    client.login("card_admin")
+    response = _create(client, world, units)
+    person_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.add(Card(card_number="9752000000000042", person_id=person_id, organisation_id=world.region_id,
+                            desk_id=world.desk_id, status="handed_over"))
+        db.session.commit()
+    response = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id)})
+    assert response.status_code == 409 and "Spärra kortet" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Person, person_id).removed_at is None
