@@ -167,7 +167,11 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
                      organisation_id=person.organisation_id)
     else:
         ensure_free(hsa_id)
-        person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+        try:
+            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+        except Conflict:
+            ensure_free(hsa_id)  # a concurrent writer won the race: say who holds the HSA-ID now
+            raise
     _set_memberships(person.id, unit_ids, fresh=removed is None)
     if len(unit_ids) > 1:
         audit.record(db.session, ctx.actor, "hsa.person.units", "person", person.id,
