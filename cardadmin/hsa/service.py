@@ -168,7 +168,10 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
     else:
         ensure_free(hsa_id)
         try:
-            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+            # Our own savepoint: flush_or_conflict's begin_nested() flushes the new row before its SAVEPOINT, so a
+            # unique violation there would otherwise leave the whole transaction unusable.
+            with db.session.begin_nested():
+                person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
         except Conflict:
             ensure_free(hsa_id)  # a concurrent writer won the race: say who holds the HSA-ID now
             raise
