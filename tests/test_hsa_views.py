@@ -172,3 +172,19 @@ def test_removal_refused_on_the_page_with_the_reason(app: Any, client: Any, worl
     assert response.status_code == 409 and "Spärra kortet" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Person, person_id).removed_at is None
+
+
+def test_protected_identity_is_not_listed_by_unit_nor_exported(app: Any, client: Any, world: World,
+                                                                units: dict[str, int]) -> None:
+    client.login("admin")
+    response = _create(client, world, units, desk_id="")
+    person_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.get(Person, person_id).protected_identity = True
+        db.session.commit()
+    client.get("/hsa/")
+    assert "SE2321000222-4KX7" not in client.get(f"/hsa/?enhet={units['lasarett']}").get_data(as_text=True)
+    assert "SE2321000222-4KX7" not in client.get("/hsa/?q=Åsa").get_data(as_text=True)
+    assert "SE2321000222-4KX7" in client.get("/hsa/?q=SE2321000222-4KX7").get_data(as_text=True)
+    exported = client.get("/hsa/export.csv").get_data(as_text=True)
+    assert "SE2321000222-LL01" in exported and "SE2321000222-4KX7" not in exported

@@ -48,7 +48,8 @@ def unit_hsa_ids() -> dict[int, str]:
     return {unit_id: hsa_id for unit_id, hsa_id in db.session.execute(select(Unit.id, Unit.hsa_id))}
 
 
-def person_records(scope: set[int] | None, *, include_removed: bool = False) -> Iterator[tuple[int, PersonRecord]]:
+def person_records(scope: set[int] | None, *, include_removed: bool = False,
+                   include_protected: bool = True) -> Iterator[tuple[int, PersonRecord]]:
     """(person id, record) for persons, in id order, in batches (keyset), with their unit memberships."""
     units = unit_hsa_ids()
     last = 0
@@ -58,6 +59,8 @@ def person_records(scope: set[int] | None, *, include_removed: bool = False) -> 
             stmt = stmt.where(Person.organisation_id.in_(scope))
         if not include_removed:
             stmt = stmt.where(Person.removed_at.is_(None))
+        if not include_protected:
+            stmt = stmt.where(Person.protected_identity.is_(False))
         batch = list(db.session.scalars(stmt))
         if not batch:
             return
@@ -91,5 +94,6 @@ def records(actor: Any) -> Iterator[Record]:
     scope = organisation_scope(actor)
     for _id, unit in unit_records(scope):
         yield unit
-    for _id, record in person_records(scope):
+    # Files leave the system: persons with a protected identity (skyddad identitet) are never in them.
+    for _id, record in person_records(scope, include_protected=False):
         yield record
