@@ -12,11 +12,12 @@ pytestmark = pytest.mark.browser
 
 # What each role must see in the main menu, and what it must not.
 EXPECTED_MENU = {
-    "admin": {"Start", "Sök kort", "Logg", "Användare", "Organisationer", "Kortutlämningar", "Mitt konto"},
+    "admin": {"Start", "Sök kort", "HSA-poster", "HSA-debitering", "Logg", "Användare", "Organisationer",
+              "Kortutlämningar", "Mitt konto"},
     "orderer": {"Start", "Ny beställning", "Mina beställningar", "Mitt konto"},
-    "card_admin": {"Start", "Utlämning", "Sök kort", "Mitt konto"},
-    "ra_officer": {"Start", "Att godkänna", "Sök kort", "Logg", "Mitt konto"},
-    "evaluator": {"Start", "Mitt konto"},
+    "card_admin": {"Start", "Utlämning", "Sök kort", "HSA-poster", "Mitt konto"},
+    "ra_officer": {"Start", "Att godkänna", "Sök kort", "HSA-poster", "HSA-debitering", "Logg", "Mitt konto"},
+    "evaluator": {"Start", "HSA-debitering", "Mitt konto"},
 }
 
 
