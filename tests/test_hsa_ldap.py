@@ -87,16 +87,18 @@ def test_apply_then_rerun_is_a_no_op(app: Any, w: World, slapd: Slapd) -> None:
 def test_changes_and_removals_in_the_directory_are_applied_with_change_log(app: Any, w: World, slapd: Slapd) -> None:
     sync(app, slapd.url, "--apply")
     slapd.ldapadd(f"dn: hsaIdentity={ORG}-1019,{AVD}\nchangetype: modify\nreplace: sn\nsn: Åberg\n-\n\n"
-                  f"dn: hsaIdentity={ORG}-1021,{LASARETT}\nchangetype: delete\n\n", modify=True)
+                  f"dn: hsaIdentity={ORG}-1021,{LASARETT}\nchangetype: delete\n\n"
+                  f"dn: {AVD}\nchangetype: modify\nadd: l\nl: Lycksele\n-\n\n", modify=True)
     preview = sync(app, slapd.url)
     assert f"~ {ORG}-1019 Åsa Åberg: sn: Öberg → Åberg" in preview.output, preview.output
-    assert f"- {ORG}-1021" in preview.output and "0 nya, 1 ändrade, 1 borta" in preview.output
+    assert f"~ {ORG}-AVD1 Avdelning 1 (enhet): l: – → Lycksele" in preview.output, preview.output
+    assert f"- {ORG}-1021" in preview.output and "0 nya, 2 ändrade, 1 borta" in preview.output
     applied = sync(app, slapd.url, "--apply")
-    assert "Synkad: 0 nya, 1 ändrade, 1 borta" in applied.output, applied.output
+    assert "Synkad: 0 nya, 2 ändrade, 1 borta" in applied.output, applied.output
     with app.app_context():
         changed = db.session.scalars(select(HsaChange).where(HsaChange.action == "changed")).all()
-        assert [(c.hsa_id, c.attribute, c.old_value, c.new_value) for c in changed] == [
-            (f"{ORG}-1019", "sn", "Öberg", "Åberg")]
+        assert sorted((c.hsa_id, c.attribute, c.old_value, c.new_value) for c in changed) == [
+            (f"{ORG}-1019", "sn", "Öberg", "Åberg"), (f"{ORG}-AVD1", "l", None, "Lycksele")]
         per = db.session.scalar(select(Person).where(Person.hsa_id == f"{ORG}-1021"))
         assert per.removed_at is not None
 
