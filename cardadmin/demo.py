@@ -96,8 +96,10 @@ def load_demo_data() -> bool:
             desk_ids=[desks[d].id for d in desk_names], email=f"{username}@example.se",
         ), DEMO_PASSWORD)
     _demo_orders(users, orgs["Region Västerbotten"].id, desks)
+    from cardadmin.hsa.demo import load_demo_hsa
     from cardadmin.timelog.demo import add_demo_time
 
+    load_demo_hsa(users, desks, year)
     add_demo_time(users)
     db.session.flush()
     return True

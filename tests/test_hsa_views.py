@@ -128,3 +128,63 @@ def test_ra_officer_sees_only_own_organisation(client: Any, world: World, units:
     client.login("ra_kommun")
     assert "SE2120002650-K1" in client.get("/hsa/?q=SE2120002650").get_data(as_text=True)
     assert client.get("/hsa/import").status_code == 403
+
+
+def test_demo_data_fills_the_billing_report_per_month_and_pilot(app: Any) -> None:
+    from cardadmin import demo
+    from cardadmin.hsa import report
+
+    with app.app_context():
+        assert demo.load_demo_data()
+        db.session.commit()
+        from cardadmin.security import find_user
+
+        rows = report.billing_rows(find_user("utvarderare"))
+        pilots = {r.period.split(" (")[0]: r for r in rows if r.period_kind == "pilot"}
+        assert (pilots["Pilot Lycksele"].created, pilots["Pilot Lycksele"].changed,
+                pilots["Pilot Lycksele"].removed) == (3, 1, 1)
+        assert pilots["Pilot Vindeln"].created == 2
+        assert sum(r.changed for r in rows if r.period_kind == "månad") == 2
+
+
+def test_units_saved_on_the_admin_pages_are_in_the_change_log(app: Any, client: Any, world: World) -> None:
+    client.login("admin")
+    response = client.post_form(f"/admin/organisationer/{world.region_id}/enheter/ny", {
+        "name": "Hälsocentralen i Vindeln", "hsa_id": "SE2321000222-HCVI1", "parent_id": "", "town": "Vindeln"})
+    assert response.status_code == 302
+    with app.app_context():
+        change = db.session.scalar(select(HsaChange).where(HsaChange.hsa_id == "SE2321000222-HCVI1"))
+        assert (change.action, change.entry_type, change.actor_name) == ("created", "unit", "admin")
+
+
+def test_removal_refused_on_the_page_with_the_reason(app: Any, client: Any, world: World,
+                                                    units: dict[str, int]) -> None:
+    from cardadmin.orders.models import Card
+
+    client.login("card_admin")
+    response = _create(client, world, units)
+    person_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.add(Card(card_number="9752000000000042", person_id=person_id, organisation_id=world.region_id,
+                            desk_id=world.desk_id, status="handed_over"))
+        db.session.commit()
+    response = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id)})
+    assert response.status_code == 409 and "Spärra kortet" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Person, person_id).removed_at is None
+
+
+def test_protected_identity_is_not_listed_by_unit_nor_exported(app: Any, client: Any, world: World,
+                                                                units: dict[str, int]) -> None:
+    client.login("admin")
+    response = _create(client, world, units, desk_id="")
+    person_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.get(Person, person_id).protected_identity = True
+        db.session.commit()
+    client.get("/hsa/")
+    assert "SE2321000222-4KX7" not in client.get(f"/hsa/?enhet={units['lasarett']}").get_data(as_text=True)
+    assert "SE2321000222-4KX7" not in client.get("/hsa/?q=Åsa").get_data(as_text=True)
+    assert "SE2321000222-4KX7" in client.get("/hsa/?q=SE2321000222-4KX7").get_data(as_text=True)
+    exported = client.get("/hsa/export.csv").get_data(as_text=True)
+    assert "SE2321000222-LL01" in exported and "SE2321000222-4KX7" not in exported

@@ -10,6 +10,8 @@ from flask_login import current_user
 from cardadmin.accounts import service
 from cardadmin.accounts.forms import DeskForm, OrganisationForm, PilotPeriodForm, UnitForm, UserForm
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, Unit, User
+from cardadmin.hsa import service as hsa
+from cardadmin.hsa.changelog import ChangeContext
 from cardadmin.identifiers import format_org_number
 from cardadmin.roles import Role
 from cardadmin.security import allow
@@ -115,12 +117,12 @@ def unit_form(org_id: int, unit_id: int | None) -> Any:
     form.parent_id.choices = [("", "— ingen —")] + [(u.id, u.name) for u in org.units if u is not unit]
     status = 200
     if form.validate_on_submit():
-        saved, status = attempt(
-            lambda: service.save_unit(
-                current_user, unit, name=form.name.data, hsa_id=form.hsa_id.data, organisation_id=org.id,
-                parent_id=form.parent_id.data, town=form.town.data or "",
-            )
-        )
+        # Units are HSA entries: saved through the HSA service, so the change log (billing) records them too.
+        data = hsa.UnitEntryInput(hsa_id=form.hsa_id.data or "", name=form.name.data or "", organisation_id=org.id,
+                                  parent_id=form.parent_id.data, town=form.town.data or "")
+        saved, status = attempt(lambda: (
+            hsa.update_unit_entry(ChangeContext(current_user, "web"), unit.id, data) if unit is not None
+            else hsa.create_unit_entry(ChangeContext(current_user, "web"), data))[0])
         if saved is not None:
             flash(f"Enheten {saved.name} är sparad.", "success")
             return redirect(url_for("admin.organisation_form", org_id=org.id))

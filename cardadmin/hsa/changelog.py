@@ -60,6 +60,9 @@ class ChangeContext:
     at: datetime = field(default_factory=utcnow)
     month: str = ""
     pilot_period_id: int | None = None
+    # Lookups one run repeats for every row (organisation by number, units by id); also keeps the loaded rows
+    # strongly referenced so the session's (weak) identity map does not reload them per row.
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:

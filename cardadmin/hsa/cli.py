@@ -79,4 +79,45 @@ def export_command(file: Path, file_format: str | None) -> None:
     click.echo(f"Exporterade till {file}.")
 
 
+@hsa_group.command("sync")
+@click.option("--url", required=True, help="ldap://VÄRD:PORT (ldaps:// för TLS).")
+@click.option("--base", required=True, help="Bas-DN att läsa under.")
+@click.option("--bind-dn", help="Logga in som (utan: anonymt).")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fil med lösenordet för --bind-dn (första raden).")
+@click.option("--apply", is_flag=True, help="Genomför skillnaden (utan flaggan: visa den bara).")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Sekunder att vänta på katalogen.")
+@click.option("--page-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+@translate_errors
+def sync_command(url: str, base: str, bind_dn: str | None, password_file: Path | None, apply: bool,
+                 timeout: float, page_size: int) -> None:
+    """Jämför registret med en LDAP-katalog (som bara läses) och visa eller genomför skillnaden."""
+    from cardadmin.hsa import ldapsync
+    from cardadmin.hsa.changelog import ChangeContext
+
+    if bind_dn and password_file is None:
+        raise InvalidInput("--bind-dn kräver --password-file.")
+    password = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file else None
+    options = ldapsync.DirectoryOptions(url=url, base=base, bind_dn=bind_dn, password=password, timeout=timeout,
+                                        page_size=page_size)
+    seen = {"n": 0}
+
+    def progress() -> None:
+        seen["n"] += 1
+        if seen["n"] % 10_000 == 0:
+            click.echo(f"  {seen['n']} poster lästa …", err=True)
+
+    result = ldapsync.run_sync(ChangeContext(_system("sync"), "sync"), ldapsync.read_directory(options),
+                               apply=apply, on_entry=progress)
+    if apply:
+        db.session.commit()
+    for line in result.lines:
+        click.echo(line)
+    for problem in result.problems:
+        click.echo(f"Fel: {problem}", err=True)
+    click.echo(result.summary())
+
+
 COMMANDS = [hsa_group]

@@ -41,8 +41,8 @@ class EntrySearch:
 def search_persons(actor: Any, query: EntrySearch, limit: int = MAX_RESULTS) -> list[Person]:
     stmt = scoped_persons(actor)
     text = query.text.strip()[:100]
-    if text:
-        stmt = stmt.where(name_or_hsa_id_clause(text))
+    # Protected identities are found only by their exact HSA-ID, never by listing a unit.
+    stmt = stmt.where(name_or_hsa_id_clause(text) if text else Person.protected_identity.is_(False))
     if query.unit_id is not None:
         stmt = stmt.where(or_(Person.unit_id == query.unit_id, Person.id.in_(
             select(person_unit.c.person_id).where(person_unit.c.unit_id == query.unit_id))))

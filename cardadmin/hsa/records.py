@@ -90,6 +90,7 @@ def from_attributes(attrs: dict[str, list[str]], *, parent_hsa_id: str | None = 
     if PERSON_CLASS in classes:
         units = tuple(u.strip() for v in attrs.get("hsaunitidentity", []) for u in v.split(MULTI_SEPARATOR)
                       if u.strip())
+        units = units[:1] + tuple(sorted(units[1:]))  # the first is the primary unit; the rest have no order
         return PersonRecord(
             hsa_id=_one(attrs, "hsaIdentity", required=True), given_name=_one(attrs, "givenName", required=True),
             surname=_one(attrs, "sn", required=True), title=_one(attrs, "title"), mail=_one(attrs, "mail"),

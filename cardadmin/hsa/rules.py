@@ -82,13 +82,19 @@ def organisation_number_of(hsa_id: str) -> str:
     return hsa_id.split("-", 1)[0][-10:]
 
 
-def organisation_for_hsa_id(hsa_id: str) -> Organisation | None:
-    return db.session.scalar(select(Organisation).where(Organisation.org_number == organisation_number_of(hsa_id)))
+def organisation_for_hsa_id(hsa_id: str, cache: dict[Any, Any] | None = None) -> Organisation | None:
+    number = organisation_number_of(hsa_id)
+    if cache is not None and ("org", number) in cache:
+        return cache[("org", number)]
+    found = db.session.scalar(select(Organisation).where(Organisation.org_number == number))
+    if cache is not None:
+        cache[("org", number)] = found
+    return found
 
 
-def hsa_id_warnings(hsa_id: str) -> list[str]:
+def hsa_id_warnings(hsa_id: str, cache: dict[Any, Any] | None = None) -> list[str]:
     """Shown, not refused: the organisation part is not an organisation in the register."""
-    if organisation_for_hsa_id(hsa_id) is None:
+    if organisation_for_hsa_id(hsa_id, cache) is None:
         number = format_org_number(organisation_number_of(hsa_id))
         return [f"Organisationsnumret {number} i HSA-id:t {hsa_id} hör inte till någon känd organisation."]
     return []

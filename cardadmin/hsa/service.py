@@ -107,25 +107,36 @@ def _scoped_person(actor: Any, person_id: int) -> Person:
 def _resolve(ctx: ChangeContext, data: PersonEntryInput) -> tuple[str, int, list[int], list[str]]:
     require_role(ctx.actor, *WRITERS)
     hsa_id = hsa_id_input(data.hsa_id) or ""
-    warnings = hsa_id_warnings(hsa_id)
+    warnings = hsa_id_warnings(hsa_id, ctx.cache)
     organisation_id = data.organisation_id
     if organisation_id is None:
-        owner = organisation_for_hsa_id(hsa_id)
+        owner = organisation_for_hsa_id(hsa_id, ctx.cache)
         if owner is None and data.unit_ids:
-            unit = db.session.get(Unit, data.unit_ids[0])
-            owner = unit.organisation if unit else None
+            unit = _unit(ctx, data.unit_ids[0])
+            owner = unit.organisation
         if owner is None:
             raise InvalidInput("Välj organisation: HSA-id:ts organisationsnummer hör inte till någon känd "
                                "organisation.", field="organisation_id")
         organisation_id = owner.id
     elif db.session.get(Organisation, organisation_id) is None:
         raise NotFound("Organisationen finns inte.")
+    ctx.cache[("organisation", organisation_id)] = db.session.get(Organisation, organisation_id)
     require_in_scope(ctx.actor, organisation_id)
     unit_ids = list(dict.fromkeys(data.unit_ids))
     for unit_id in unit_ids:
-        if db.session.get(Unit, unit_id) is None:
-            raise NotFound("Enheten finns inte.")
+        _unit(ctx, unit_id)
     return hsa_id, organisation_id, unit_ids, warnings
+
+
+def _unit(ctx: ChangeContext, unit_id: int) -> Unit:
+    key = ("unit", unit_id)
+    if key not in ctx.cache:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound("Enheten finns inte.")
+        ctx.cache[key] = unit
+        ctx.cache[("organisation", unit.organisation_id)] = unit.organisation
+    return ctx.cache[key]
 
 
 def _person_input(data: PersonEntryInput, hsa_id: str, organisation_id: int, unit_ids: list[int],
@@ -136,8 +147,9 @@ def _person_input(data: PersonEntryInput, hsa_id: str, organisation_id: int, uni
                               protected_identity=protected, start_date=data.start_date, end_date=data.end_date)
 
 
-def _set_memberships(person_id: int, unit_ids: list[int]) -> None:
-    db.session.execute(delete(person_unit).where(person_unit.c.person_id == person_id))
+def _set_memberships(person_id: int, unit_ids: list[int], *, fresh: bool = False) -> None:
+    if not fresh:
+        db.session.execute(delete(person_unit).where(person_unit.c.person_id == person_id))
     if unit_ids:
         db.session.execute(insert(person_unit), [{"person_id": person_id, "unit_id": u} for u in unit_ids])
 
@@ -155,8 +167,15 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
                      organisation_id=person.organisation_id)
     else:
         ensure_free(hsa_id)
-        person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
-    _set_memberships(person.id, unit_ids)
+        try:
+            # Our own savepoint: flush_or_conflict's begin_nested() flushes the new row before its SAVEPOINT, so a
+            # unique violation there would otherwise leave the whole transaction unusable.
+            with db.session.begin_nested():
+                person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+        except Conflict:
+            ensure_free(hsa_id)  # a concurrent writer won the race: say who holds the HSA-ID now
+            raise
+    _set_memberships(person.id, unit_ids, fresh=removed is None)
     if len(unit_ids) > 1:
         audit.record(db.session, ctx.actor, "hsa.person.units", "person", person.id,
                      {"unit_ids": unit_ids}, organisation_id=person.organisation_id)
@@ -212,12 +231,12 @@ def _unit_fields(ctx: ChangeContext, data: UnitEntryInput) -> tuple[dict[str, An
     hsa_id = hsa_id_input(data.hsa_id) or ""
     organisation_id = data.organisation_id
     if organisation_id is None:
-        owner = organisation_for_hsa_id(hsa_id)
+        owner = organisation_for_hsa_id(hsa_id, ctx.cache)
         if owner is None:
             raise InvalidInput(f"Enhetens organisation är okänd (HSA-id {hsa_id}).", field="organisation_id")
         organisation_id = owner.id
     return ({"name": data.name, "hsa_id": hsa_id, "organisation_id": organisation_id,
-             "parent_id": data.parent_id, "town": data.town}, hsa_id_warnings(hsa_id))
+             "parent_id": data.parent_id, "town": data.town}, hsa_id_warnings(hsa_id, ctx.cache))
 
 
 def create_unit_entry(ctx: ChangeContext, data: UnitEntryInput) -> tuple[Unit, list[str]]:

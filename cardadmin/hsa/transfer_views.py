@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
 from cardadmin.db import db
@@ -55,11 +55,11 @@ def export_file(fmt: str) -> Any:
     if fmt not in formats.FORMATS:
         raise NotFound("Formatet finns inte.")
     writer = formats.write_csv if fmt == "csv" else formats.write_ldif
-    records = export.records(current_user)
     mimetype = "text/csv" if fmt == "csv" else "text/plain"
 
+    @stream_with_context  # the request (user, database session) stays open while the rows stream
     def generate() -> Any:
-        yield from writer(records)
+        yield from writer(export.records(current_user))
 
     return Response(generate(), mimetype=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=hsa-poster.{fmt}"})

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from cardadmin.accounts.models import Organisation, Unit
+from cardadmin.accounts.models import Desk, Organisation, Unit
 from cardadmin.db import db
 from cardadmin.hsa import changelog, queries, report, service
 from cardadmin.hsa.changelog import ChangeContext
@@ -97,7 +97,8 @@ def person(person_id: int) -> Any:
     units = db.session.scalars(select(Unit).where(Unit.id.in_(service.unit_ids_of(entry.id)))).all()
     form = ConfirmForm()
     _desk_choices(form)
-    return render_template("hsa/person.html", person=entry, units=units, form=form,
+    desks = {d.id: d.name for d in db.session.scalars(select(Desk))}
+    return render_template("hsa/person.html", person=entry, units=units, form=form, desks=desks,
                            changes=changelog.history("person", entry.id), action_labels=ACTION_LABELS)
 
 
@@ -129,9 +130,10 @@ def remove_person(person_id: int) -> Any:
         return redirect(url_for("hsa.person", person_id=person_id)), 400
     removed, status = attempt(lambda: service.remove_person_entry(
         ChangeContext(current_user, "web", desk_id=form.desk_id.data), person_id))
-    if removed is not None:
-        flash(f"HSA-posten {removed.hsa_id} är borttagen.", "success")
-    return redirect(url_for("hsa.person", person_id=person_id)), 302 if removed is not None else status
+    if removed is None:
+        return person(person_id), status  # the page again, with the reason flashed
+    flash(f"HSA-posten {removed.hsa_id} är borttagen.", "success")
+    return redirect(url_for("hsa.person", person_id=person_id))
 
 
 @bp.route("/enheter")
