@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import audit_chain
+from bench import audit_chain, export
 
-BENCHES = {"audit": audit_chain.main}
+BENCHES = {"audit": audit_chain.main, "export": export.main}
 
 
 def main(argv: list[str]) -> int:

@@ -7,3 +7,11 @@ def test_audit_benchmark_runs(capsys):
     audit_chain.main(rows=50)
     out = capsys.readouterr().out
     assert "| append |" in out and "| verify |" in out
+
+
+def test_export_benchmark_runs(capsys):
+    from bench import export
+
+    export.main(rows=300)
+    out = capsys.readouterr().out
+    assert "| CSV export |" in out and "| XLSX export |" in out and "dashboard" in out

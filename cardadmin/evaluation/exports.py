@@ -98,14 +98,19 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def rows(actor: Any, f: ExportFilter, session: Session | None = None) -> Iterator[list[Any]]:
-    """The export's rows, read in batches (constant memory); values typed (int, Decimal) for XLSX.
-    ``session``: for a reader outside the request (a streamed response), else the request's."""
-    stmt = _filtered(_joined(select(
+def row_statement(actor: Any, f: ExportFilter) -> Select[Any]:
+    """The SELECT behind every export (the benchmark hands the same statement to the sqlite3 tool)."""
+    return _filtered(_joined(select(
         TimeEntry.id, TimeEntry.work_date, TimeEntry.iso_year, TimeEntry.iso_week, TimeEntry.start_time,
         TimeEntry.end_time, TimeEntry.minutes, User.username, User.full_name, Desk.name, PilotPeriod.name,
         Activity.name, Organisation.name, TimeEntry.persons_handled, TimeEntry.journeys_avoided,
         TimeEntry.km_avoided, TimeEntry.note, Timesheet.status)), actor, f).order_by(TimeEntry.id)
+
+
+def rows(actor: Any, f: ExportFilter, session: Session | None = None) -> Iterator[list[Any]]:
+    """The export's rows, read in batches (constant memory); values typed (int, Decimal) for XLSX.
+    ``session``: for a reader outside the request (a streamed response), else the request's."""
+    stmt = row_statement(actor, f)
     labels = {str(k): v for k, v in SHEET_LABELS.items()}
     result = (session or db.session).execute(stmt.execution_options(yield_per=BATCH, stream_results=True))
     for (entry_id, day, year, week, start, end, minutes, username, name, desk, period, activity, org, persons,

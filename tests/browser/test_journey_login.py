@@ -12,11 +12,13 @@ pytestmark = pytest.mark.browser
 
 # What each role must see in the main menu, and what it must not.
 EXPECTED_MENU = {
-    "admin": {"Start", "Sök kort", "Logg", "Användare", "Organisationer", "Kortutlämningar", "Mitt konto"},
+    "admin": {"Start", "Sök kort", "Logg", "Användare", "Organisationer", "Kortutlämningar", "Mitt konto",
+              "Uppföljning", "Exportera tid", "Tidsinställningar"},
     "orderer": {"Start", "Ny beställning", "Mina beställningar", "Mitt konto"},
-    "card_admin": {"Start", "Utlämning", "Sök kort", "Mitt konto"},
-    "ra_officer": {"Start", "Att godkänna", "Sök kort", "Logg", "Mitt konto"},
-    "evaluator": {"Start", "Mitt konto"},
+    "card_admin": {"Start", "Utlämning", "Sök kort", "Mitt konto", "Min tid", "Exportera tid"},
+    "ra_officer": {"Start", "Att godkänna", "Sök kort", "Logg", "Mitt konto", "Attestera tid", "Uppföljning",
+                   "Exportera tid"},
+    "evaluator": {"Start", "Mitt konto", "Attestera tid", "Uppföljning", "Exportera tid"},
 }
 
 
