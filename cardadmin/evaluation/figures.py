@@ -129,20 +129,20 @@ def site_figures(desk: Desk, periods: list[PilotPeriod], *, approved_only: bool 
         if (bucket := weeks.get(_local_week(created))) is not None:
             bucket.support_cases += 1
             bucket.support_out_of_hours += int(bool(out_of_hours))
-    stmt = (
-        select(TimeEntry.iso_year, TimeEntry.iso_week, Activity.name, func.sum(TimeEntry.minutes),
+    names = dict(db.session.execute(select(Activity.id, Activity.name)).all())
+    stmt = (  # grouped in the covering index's order (ix_time_entry_desk_week): an index-only scan
+        select(TimeEntry.iso_year, TimeEntry.iso_week, TimeEntry.activity_id, func.sum(TimeEntry.minutes),
                func.sum(TimeEntry.persons_handled), func.sum(TimeEntry.journeys_avoided),
                func.sum(TimeEntry.km_avoided))
-        .join(Activity, Activity.id == TimeEntry.activity_id)
         .where(TimeEntry.desk_id == desk.id, TimeEntry.pilot_period_id.in_([p.id for p in periods]))
-        .group_by(TimeEntry.iso_year, TimeEntry.iso_week, Activity.name)
+        .group_by(TimeEntry.iso_year, TimeEntry.iso_week, TimeEntry.activity_id)
     )
     if approved_only:
         stmt = stmt.join(Timesheet, Timesheet.id == TimeEntry.timesheet_id).where(
             Timesheet.status == SheetStatus.APPROVED)
-    for year, week, activity, minutes, persons, journeys, km in db.session.execute(stmt):
+    for year, week, activity_id, minutes, persons, journeys, km in db.session.execute(stmt):
         if (bucket := weeks.get((year, week))) is not None:
-            bucket.minutes_by_activity[activity] += int(minutes or 0)
+            bucket.minutes_by_activity[names[activity_id]] += int(minutes or 0)
             bucket.persons += int(persons or 0)
             bucket.journeys += int(journeys or 0)
             bucket.km += Decimal(km or 0)

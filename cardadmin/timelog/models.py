@@ -129,7 +129,9 @@ class TimeEntry(Base):
         CheckConstraint("persons_handled >= 0 AND journeys_avoided >= 0 AND km_avoided >= 0", name="counts"),
         CheckConstraint("iso_week BETWEEN 1 AND 53", name="week"),
         Index("ix_time_entry_user_date", "user_id", "work_date"),
-        Index("ix_time_entry_desk_week", "desk_id", "iso_year", "iso_week"),
+        # Covers the dashboard's weekly sums: an index-only scan per desk, no table reads, no sort for GROUP BY.
+        Index("ix_time_entry_desk_week", "desk_id", "iso_year", "iso_week", "activity_id", "pilot_period_id",
+              "minutes", "persons_handled", "journeys_avoided", "km_avoided"),
     )
 
 

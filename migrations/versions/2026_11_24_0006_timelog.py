@@ -158,7 +158,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_time_entry_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_time_entry'))
     )
-    op.create_index('ix_time_entry_desk_week', 'time_entry', ['desk_id', 'iso_year', 'iso_week'], unique=False)
+    op.create_index('ix_time_entry_desk_week', 'time_entry', ['desk_id', 'iso_year', 'iso_week', 'activity_id',
+                    'pilot_period_id', 'minutes', 'persons_handled', 'journeys_avoided', 'km_avoided'], unique=False)
     op.create_index(op.f('ix_time_entry_timesheet_id'), 'time_entry', ['timesheet_id'], unique=False)
     op.create_index('ix_time_entry_user_date', 'time_entry', ['user_id', 'work_date'], unique=False)
 
