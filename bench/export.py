@@ -102,6 +102,10 @@ def populate(app, rows: int) -> None:  # type: ignore[no-untyped-def]
         if batch:
             s.execute(insert(table), batch)
             s.commit()
+        from cardadmin.timelog import sums
+
+        sums.rebuild()  # the bulk load bypassed the services that keep the weekly totals
+        s.commit()
 
 
 def _ours_csv(app, out: Path) -> float:  # type: ignore[no-untyped-def]
