@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import audit_chain, hsa, orders
+from bench import audit_chain, export, hsa, orders
 from bench import verify as card_verify
 
-BENCHES = {"audit": audit_chain.main, "orders": orders.main, "hsa": hsa.main, "verify": card_verify.main}
+BENCHES = {"audit": audit_chain.main, "orders": orders.main, "hsa": hsa.main, "export": export.main,
+           "verify": card_verify.main}
 
 
 def main(argv: list[str]) -> int:

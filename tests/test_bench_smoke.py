@@ -29,3 +29,11 @@ def test_verify_benchmark_runs(capsys, vpcd_reader):  # noqa: F811 (the fixture)
     verify.main(rounds=1, key_types=("p256",), opensc=1)
     out = capsys.readouterr().out
     assert "| p256 | 11 |" in out
+
+
+def test_export_benchmark_runs(capsys):
+    from bench import export
+
+    export.main(rows=300)
+    out = capsys.readouterr().out
+    assert "| CSV export |" in out and "| XLSX export |" in out and "dashboard" in out

@@ -155,3 +155,22 @@ def test_update_and_delete_are_audited_and_checked(pilot):
     assert len(_audit("time_entry.delete")[0]) == 1
     with pytest.raises(Exception, match="finns inte"):
         service.update_entry(pilot.users["card_admin2"], first.id, entry(pilot))
+
+
+def test_weekly_totals_follow_every_change_and_match_a_rebuild(pilot):
+    from cardadmin.timelog import sums
+    from cardadmin.timelog.models import WeekSum
+
+    def snapshot():
+        return sorted((w.timesheet_id, w.desk_id, w.activity_id, w.entries, w.minutes, w.persons_handled,
+                       w.journeys_avoided, w.km_avoided) for w in db.session.scalars(select(WeekSum)))
+
+    clerk = pilot.users["card_admin"]
+    a = service.create_entry(clerk, entry(pilot, journeys_avoided=1, km_avoided="240"))
+    b = service.create_entry(clerk, entry(pilot, start="10:00", end="10:45"))
+    service.create_entry(clerk, entry(pilot, work_date=MONDAY_W37 + timedelta(weeks=1)))
+    service.update_entry(clerk, b.id, entry(pilot, start="10:00", end="11:00", activity_id=pilot.activities["travel"]))
+    service.delete_entry(clerk, a.id)
+    kept = snapshot()
+    assert [row[3:5] for row in kept] == [(1, 60), (1, 90)]
+    assert sums.rebuild() == 2 and snapshot() == kept

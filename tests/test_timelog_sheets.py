@@ -102,3 +102,51 @@ def test_author_may_withdraw_a_submitted_week(pilot):
     assert sheet.status == "open"
     with pytest.raises(Conflict, match="redan öppen"):
         sheets.reopen(pilot.users["card_admin"], sheet.id, "Glömde eftermiddagen")
+
+
+@pytest.mark.postgres
+def test_an_entry_racing_the_submission_of_its_week_is_in_it_or_refused(make_app, app):
+    """Two tabs: one adds an entry while the other submits the week. Both lock the timesheet row, so either
+    the entry lands first and the submission counts it, or the submission wins and the entry is refused."""
+    import threading
+
+    from cardadmin.accounts.models import User
+    from cardadmin.audit.models import AuditEvent
+    from cardadmin.errors import CardAdminError
+    from tests.conftest import build_world
+
+    with app.app_context():
+        pilot = build_pilot(build_world())
+        service.create_entry(pilot.users["card_admin"], entry(pilot))
+        db.session.commit()
+        clerk_id = pilot.users["card_admin"].id
+    apps = [app, make_app()]
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def act(index: int) -> None:
+        with apps[index].app_context():
+            actor = db.session.get(User, clerk_id)
+            barrier.wait(timeout=10)
+            try:
+                if index == 0:
+                    service.create_entry(actor, entry(pilot, start="13:00", end="14:00"))
+                else:
+                    sheets.submit(actor, 2026, 37)
+                db.session.commit()
+                outcome[str(index)] = "ok"
+            except CardAdminError as exc:
+                db.session.rollback()
+                outcome[str(index)] = type(exc).__name__
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome["1"] == "ok" and outcome["0"] in ("ok", "Conflict"), outcome
+    with app.app_context():
+        entries = db.session.scalar(select(func.count()).select_from(TimeEntry))
+        submitted = json.loads(db.session.scalars(select(AuditEvent.data).where(
+            AuditEvent.action == "timesheet.submit")).one())
+        assert submitted["entries"] == entries == (2 if outcome["0"] == "ok" else 1)

@@ -19,7 +19,7 @@ from cardadmin.accounts.models import Desk, PilotPeriod
 from cardadmin.db import db
 from cardadmin.orders.models import Order, SupportCase
 from cardadmin.timefmt import LOCAL, local_day_end, local_day_start
-from cardadmin.timelog.models import Activity, SheetStatus, TimeEntry, Timesheet
+from cardadmin.timelog.models import Activity, SheetStatus, Timesheet, WeekSum
 from cardadmin.timelog.rules import period_dates
 
 Week = tuple[int, int]
@@ -129,20 +129,19 @@ def site_figures(desk: Desk, periods: list[PilotPeriod], *, approved_only: bool 
         if (bucket := weeks.get(_local_week(created))) is not None:
             bucket.support_cases += 1
             bucket.support_out_of_hours += int(bool(out_of_hours))
-    stmt = (
-        select(TimeEntry.iso_year, TimeEntry.iso_week, Activity.name, func.sum(TimeEntry.minutes),
-               func.sum(TimeEntry.persons_handled), func.sum(TimeEntry.journeys_avoided),
-               func.sum(TimeEntry.km_avoided))
-        .join(Activity, Activity.id == TimeEntry.activity_id)
-        .where(TimeEntry.desk_id == desk.id, TimeEntry.pilot_period_id.in_([p.id for p in periods]))
-        .group_by(TimeEntry.iso_year, TimeEntry.iso_week, Activity.name)
+    names = dict(db.session.execute(select(Activity.id, Activity.name)).all())
+    stmt = (  # the running weekly totals (WeekSum), not every entry: a few hundred rows per pilot
+        select(WeekSum.iso_year, WeekSum.iso_week, WeekSum.activity_id, func.sum(WeekSum.minutes),
+               func.sum(WeekSum.persons_handled), func.sum(WeekSum.journeys_avoided), func.sum(WeekSum.km_avoided))
+        .where(WeekSum.desk_id == desk.id, WeekSum.pilot_period_id.in_([p.id for p in periods]))
+        .group_by(WeekSum.iso_year, WeekSum.iso_week, WeekSum.activity_id)
     )
     if approved_only:
-        stmt = stmt.join(Timesheet, Timesheet.id == TimeEntry.timesheet_id).where(
+        stmt = stmt.join(Timesheet, Timesheet.id == WeekSum.timesheet_id).where(
             Timesheet.status == SheetStatus.APPROVED)
-    for year, week, activity, minutes, persons, journeys, km in db.session.execute(stmt):
+    for year, week, activity_id, minutes, persons, journeys, km in db.session.execute(stmt):
         if (bucket := weeks.get((year, week))) is not None:
-            bucket.minutes_by_activity[activity] += int(minutes or 0)
+            bucket.minutes_by_activity[names[activity_id]] += int(minutes or 0)
             bucket.persons += int(persons or 0)
             bucket.journeys += int(journeys or 0)
             bucket.km += Decimal(km or 0)

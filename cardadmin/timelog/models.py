@@ -133,6 +133,32 @@ class TimeEntry(Base):
     )
 
 
+class WeekSum(Base):
+    """Running weekly totals per timesheet, desk, period and activity, kept by the entry services in the same
+    transaction as the entry (cardadmin/timelog/sums.py). The dashboards read these few rows instead of
+    summing every entry, so a pilot's dashboard costs the same with a thousand entries or a million."""
+
+    __tablename__ = "time_week_sum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timesheet_id: Mapped[int] = mapped_column(ForeignKey("timesheet.id"))
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desk.id"))
+    pilot_period_id: Mapped[int] = mapped_column(ForeignKey("pilot_period.id"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("timelog_activity.id"))
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+    persons_handled: Mapped[int] = mapped_column(Integer, default=0)
+    journeys_avoided: Mapped[int] = mapped_column(Integer, default=0)
+    km_avoided: Mapped[Decimal] = mapped_column(Numeric(12, 1), default=Decimal("0"))
+
+    __table_args__ = (
+        UniqueConstraint("timesheet_id", "desk_id", "pilot_period_id", "activity_id", name="uq_time_week_sum_key"),
+        Index("ix_time_week_sum_desk_week", "desk_id", "iso_year", "iso_week"),
+    )
+
+
 class HourlyRate(Base):
     """What the region pays a municipality per hour of card work, for dates in [valid_from, valid_to]."""
 

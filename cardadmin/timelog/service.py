@@ -20,7 +20,7 @@ from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import LOCAL
-from cardadmin.timelog import rules
+from cardadmin.timelog import rules, sums
 from cardadmin.timelog.models import Activity, JourneyDistance, SheetStatus, TimeEntry, Timesheet
 from cardadmin.validation import clean_text, flush_or_conflict
 
@@ -159,6 +159,7 @@ def create_entry(actor: User, data: EntryInput) -> TimeEntry:
     entry = TimeEntry(timesheet_id=sheet.id, **fields)
     db.session.add(entry)
     db.session.flush()
+    sums.apply(entry, +1)
     _record(actor, "time_entry.create", entry)
     return entry
 
@@ -180,11 +181,13 @@ def update_entry(actor: User, entry_id: int, data: EntryInput) -> TimeEntry:
     require_open(sheet)
     assert sheet is not None
     before = _audit_data(entry)
+    sums.apply(entry, -1)
     for key, value in fields.items():
         setattr(entry, key, value)
     entry.timesheet_id, entry.updated_at = sheet.id, utcnow()
     db.session.flush()
     db.session.refresh(entry)
+    sums.apply(entry, +1)
     after = _audit_data(entry)
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     _record(actor, "time_entry.update", entry, {"changed": changed})
@@ -196,6 +199,7 @@ def delete_entry(actor: User, entry_id: int) -> None:
     entry = get_own_entry(actor, entry_id)
     require_open(sheet_for(actor.id, entry.iso_year, entry.iso_week, create=False, lock=True))
     _record(actor, "time_entry.delete", entry)
+    sums.apply(entry, -1)
     db.session.delete(entry)
     db.session.flush()
 

@@ -88,7 +88,9 @@ def week() -> Any:
         year, iso_week = rules.iso_week_of(form.work_date.data or service.today())
     else:
         year, iso_week = _week_arg()
-        form.work_date.data = min(_day_arg(rules.week_monday(year, iso_week)), service.today())
+        today, monday = service.today(), rules.week_monday(year, iso_week)
+        default = today if rules.iso_week_of(today) == (year, iso_week) else monday
+        form.work_date.data = min(_day_arg(default), today)
         for name in ("start", "end", "duration", "persons_handled", "journeys_avoided", "km_avoided", "source"):
             if request.args.get(name):
                 getattr(form, name).data = request.args[name][:60]

@@ -163,6 +163,27 @@ def upgrade() -> None:
     op.create_index('ix_time_entry_user_date', 'time_entry', ['user_id', 'work_date'], unique=False)
 
 
+    op.create_table('time_week_sum',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('timesheet_id', sa.Integer(), nullable=False),
+    sa.Column('desk_id', sa.Integer(), nullable=False),
+    sa.Column('pilot_period_id', sa.Integer(), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('iso_year', sa.Integer(), nullable=False),
+    sa.Column('iso_week', sa.Integer(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('persons_handled', sa.Integer(), nullable=False),
+    sa.Column('journeys_avoided', sa.Integer(), nullable=False),
+    sa.Column('km_avoided', sa.Numeric(precision=12, scale=1), nullable=False),
+    sa.ForeignKeyConstraint(['activity_id'], ['timelog_activity.id'], name=op.f('fk_time_week_sum_activity_id_timelog_activity')),
+    sa.ForeignKeyConstraint(['desk_id'], ['desk.id'], name=op.f('fk_time_week_sum_desk_id_desk')),
+    sa.ForeignKeyConstraint(['pilot_period_id'], ['pilot_period.id'], name=op.f('fk_time_week_sum_pilot_period_id_pilot_period')),
+    sa.ForeignKeyConstraint(['timesheet_id'], ['timesheet.id'], name=op.f('fk_time_week_sum_timesheet_id_timesheet')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_time_week_sum')),
+    sa.UniqueConstraint('timesheet_id', 'desk_id', 'pilot_period_id', 'activity_id', name='uq_time_week_sum_key')
+    )
+    op.create_index('ix_time_week_sum_desk_week', 'time_week_sum', ['desk_id', 'iso_year', 'iso_week'], unique=False)
     activity = sa.table("timelog_activity", sa.column("code", sa.String), sa.column("name", sa.String),
                         sa.column("active", sa.Boolean), sa.column("sort_order", sa.Integer))
     op.bulk_insert(activity, [{"code": code, "name": name, "active": True, "sort_order": n}
@@ -170,6 +191,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('time_week_sum')
     op.drop_table('time_entry')
     op.drop_table('timesheet')
     op.drop_table('journey_distance')
