@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from cardadmin.accounts import service as accounts
 from cardadmin.db import db
-from cardadmin.orders import cards
+from cardadmin.orders import support
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.timelog import service
@@ -37,7 +37,7 @@ def day_of_work(app, live_server):
         for n in (1, 2):
             to_status(world, order_for(world, f"B{n}"), Status.HANDED_OVER, card_number=f"97520000001{n}")
         clerk = db.session.get(type(world.users["card_admin"]), world.users["card_admin"].id)
-        cards.open_support_case(clerk, cards.SupportInput(kind="pin_puk", channel="phone", minutes_spent=20))
+        support.open_support_case(clerk, support.SupportInput(kind="pin_puk", channel="phone", minutes_spent=20))
         db.session.commit()
     return live_server
 
