@@ -51,6 +51,7 @@ def test_hand_over_page_offers_verification_and_the_reader(desk: Any) -> None:
     _app, _world, _profile, order_id, client = desk
     page = client.get(f"/utlamning/{order_id}/utlamning").get_data(as_text=True)
     assert "Verifiera kort" in page and 'type="password"' in page and "Kortet har inte verifierats än" in page
+    assert 'autocomplete="one-time-code"' in page  # no "save password?" for the holder's PIN
     assert 'data-reader-url="/utlamning/kortlasare/kort"' in page and "desk.js" in page
     assert f'data-verification-poll="/utlamning/{order_id}/verifiering"' in page
     assert "<script>" not in page  # CSP: no inline script

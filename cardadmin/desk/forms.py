@@ -9,6 +9,8 @@ from wtforms.validators import DataRequired, Length
 
 class VerifyCardForm(FlaskForm):
     # The holder types the PIN here on the desk PC; it goes to the card once and is not kept (see views.py).
+    # The page marks it autocomplete="one-time-code", so browsers do not offer to save it as a password.
     pin = PasswordField("Kortinnehavarens PIN-kod (legitimering)",
-                        validators=[DataRequired("Låt kortinnehavaren skriva sin PIN-kod."), Length(max=16)])
+                        validators=[DataRequired("Låt kortinnehavaren skriva sin PIN-kod."), Length(max=16)],
+                        render_kw={"inputmode": "numeric"})
     submit = SubmitField("Verifiera kort")

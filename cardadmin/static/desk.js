@@ -31,6 +31,14 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // A card verified in the reader has proved its number: offer it in the hand-over form if it is empty.
+  function offerVerifiedNumber() {
+    var verified = document.querySelector("[data-verified-card-number]");
+    var field = document.getElementById("card_number");
+    if (verified && field && !field.value) { field.value = verified.getAttribute("data-verified-card-number"); }
+  }
+  offerVerifiedNumber();
+
   document.querySelectorAll("[data-verification-poll]").forEach(function (box) {
     var url = box.getAttribute("data-verification-poll");
     function current() {
@@ -42,7 +50,10 @@ document.addEventListener("DOMContentLoaded", function () {
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (body) {
-          if (body && body.id !== null && String(body.id) !== current()) { box.innerHTML = body.html; }
+          if (body && body.id !== null && String(body.id) !== current()) {
+            box.innerHTML = body.html;
+            offerVerifiedNumber();
+          }
         })
         .catch(function () { /* the next poll tries again */ });
     }

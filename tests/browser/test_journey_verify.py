@@ -54,6 +54,8 @@ def test_hand_over_page_verifies_the_card_in_the_reader(app: Any, live_server: s
         page.get_by_label("Kortinnehavarens PIN-kod (legitimering)").fill(PIN)
         page.get_by_role("button", name="Verifiera kort").click()
         expect(page.get_by_text("Kortet är verifierat: alla kontroller godkändes.")).to_be_visible()
+        # The verified card's number is offered in the hand-over form after the page reloads.
+        expect(page.get_by_label("Kortnummer på kortet som lämnas ut")).to_have_value(profile.card_number or "")
         for label in ("HSA-id stämmer", "Kortnummer stämmer", "Kedja till betrodd utfärdare", "Giltigt nu",
                       "Inte spärrat (CRL)", "Kortet har den privata nyckeln (PIN)"):
             expect(page.get_by_role("row", name=label)).to_contain_text("Godkänd")
