@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, intersect, or_, select, union
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
@@ -152,15 +152,22 @@ def find_by_hsa_id(actor: User, hsa_id: str) -> Person | None:
 
 def name_or_hsa_id_clause(text: str) -> Any:
     """The one matching rule for person searches: HSA-ID prefix or name prefixes ('Anna', 'Berg', 'Anna Berg',
-    any case). Persons with a protected identity match only their exact HSA-ID, never by name. Every term is
-    a prefix on an indexed column (``db.starts_with``), so searches stay fast with a million persons."""
+    any case). Persons with a protected identity match only their exact HSA-ID, never by name.
+
+    Each word is a prefix of the given name or the surname, read from the two case-folded key indexes; the
+    words' matches are intersected as id sets, so 'Anna Åker' costs two index ranges however common Anna is."""
     words = text.split()
-    by_hsa = starts_with(Person.hsa_id, text)
-    by_name = Person.protected_identity.is_(False)
-    for w in words:
-        key = name_key(w)
-        by_name = by_name & or_(starts_with(Person.given_name_key, key), starts_with(Person.surname_key, key))
-    return or_(by_hsa & Person.protected_identity.is_(False), by_name, Person.hsa_id == text)
+    by_hsa = starts_with(Person.hsa_id, text) & Person.protected_identity.is_(False)
+    per_word = []
+    for w in words[:5]:
+        either = union(select(Person.id).where(starts_with(Person.given_name_key, name_key(w))),
+                       select(Person.id).where(starts_with(Person.surname_key, name_key(w)))).subquery()
+        per_word.append(select(either.c.id))  # a plain SELECT: SQLite cannot nest compound selects
+    if not per_word:
+        return or_(by_hsa, Person.hsa_id == text)
+    named = per_word[0] if len(per_word) == 1 else intersect(*per_word)
+    by_name = Person.id.in_(named) & Person.protected_identity.is_(False)
+    return or_(by_hsa, by_name, Person.hsa_id == text)
 
 
 def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:
