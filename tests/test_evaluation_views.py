@@ -87,3 +87,12 @@ def test_inputs_are_edited_and_bad_input_is_a_message(client, pilot):
                                                             "valid_to": "2025-01-01", "price": "10"})
     page = client.get("/utvardering/installningar").get_data(as_text=True)
     assert "från-datum före till-datum" in page and "Inga priser." in page
+
+
+def test_chart_is_escaped_svg_with_a_text_alternative():
+    from cardadmin.evaluation.charts import bar_chart
+
+    svg = str(bar_chart("Timmar <per> vecka", ["v.37", "v.38"], [("A&B", [1.5, 0]), ("C", [2, 1])], unit=" h"))
+    assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
+    assert "Timmar &lt;per&gt; vecka: v.37: 3.5 h; v.38: 1 h" in svg and "A&amp;B" in svg
+    assert svg.count("<rect") == 3 + 2  # three non-empty bar segments and two legend keys
