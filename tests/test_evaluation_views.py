@@ -66,13 +66,20 @@ def test_pack_page_and_xlsx_download_agree_with_the_dashboard(app, client, pilot
     assert len(rows) == 4 and sum(int(r[5]) for r in rows[1:]) == 135
 
 
-def test_export_page_filters_and_downloads(client, pilot):
+def test_export_page_filters_and_downloads(app, client, pilot):
     client.login("evaluator")
     page = client.get("/utvardering/export?status=approved").get_data(as_text=True)
     assert "<strong>3</strong> poster" in page
     assert "<strong>0</strong> poster" in client.get("/utvardering/export?status=submitted").get_data(as_text=True)
-    body = client.get("/utvardering/export?format=csv&bom=1").get_data()
+    body = client.get("/utvardering/export?format=csv&bom=1&status=approved").get_data()
     assert body.startswith("\ufeff".encode())
+    with app.app_context():
+        from sqlalchemy import select
+
+        from cardadmin.audit.models import AuditEvent
+
+        row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "time_entry.export")).one()
+        assert row.actor_name == "evaluator" and '"rows":3' in row.data and '"status":"approved"' in row.data
     xlsx = client.get("/utvardering/export?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     bad = client.get("/utvardering/export?from=not-a-date")
