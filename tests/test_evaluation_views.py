@@ -66,13 +66,20 @@ def test_pack_page_and_xlsx_download_agree_with_the_dashboard(app, client, pilot
     assert len(rows) == 4 and sum(int(r[5]) for r in rows[1:]) == 135
 
 
-def test_export_page_filters_and_downloads(client, pilot):
+def test_export_page_filters_and_downloads(app, client, pilot):
     client.login("evaluator")
     page = client.get("/utvardering/export?status=approved").get_data(as_text=True)
     assert "<strong>3</strong> poster" in page
     assert "<strong>0</strong> poster" in client.get("/utvardering/export?status=submitted").get_data(as_text=True)
-    body = client.get("/utvardering/export?format=csv&bom=1").get_data()
+    body = client.get("/utvardering/export?format=csv&bom=1&status=approved").get_data()
     assert body.startswith("\ufeff".encode())
+    with app.app_context():
+        from sqlalchemy import select
+
+        from cardadmin.audit.models import AuditEvent
+
+        row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "time_entry.export")).one()
+        assert row.actor_name == "evaluator" and '"rows":3' in row.data and '"status":"approved"' in row.data
     xlsx = client.get("/utvardering/export?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     bad = client.get("/utvardering/export?from=not-a-date")
@@ -87,3 +94,12 @@ def test_inputs_are_edited_and_bad_input_is_a_message(client, pilot):
                                                             "valid_to": "2025-01-01", "price": "10"})
     page = client.get("/utvardering/installningar").get_data(as_text=True)
     assert "från-datum före till-datum" in page and "Inga priser." in page
+
+
+def test_chart_is_escaped_svg_with_a_text_alternative():
+    from cardadmin.evaluation.charts import bar_chart
+
+    svg = str(bar_chart("Timmar <per> vecka", ["v.37", "v.38"], [("A&B", [1.5, 0]), ("C", [2, 1])], unit=" h"))
+    assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
+    assert "Timmar &lt;per&gt; vecka: v.37: 3.5 h; v.38: 1 h" in svg and "A&amp;B" in svg
+    assert svg.count("<rect") == 3 + 2  # three non-empty bar segments and two legend keys

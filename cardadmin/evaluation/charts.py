@@ -14,11 +14,11 @@ PALETTE = ["#1f5f8b", "#e07b39", "#3a9b5c", "#b8403a", "#7a5ba6", "#8c6d31", "#d
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *,
-              unit: str = "", width: int = 720, height: int = 260) -> Markup:
+              unit: str = "", width: int = 600, height: int = 280) -> Markup:
     """Stacked bars: one bar per label, one colour per series; a legend below; a text alternative in <title>."""
-    left, top, bottom = 48, 24, 40
-    legend_rows = (len(series) + 2) // 3 if len(series) > 1 else 0
-    full_height = height + legend_rows * 18
+    left, top, bottom = 52, 30, 44
+    legend_rows = (len(series) + 1) // 2 if len(series) > 1 else 0
+    full_height = height + legend_rows * 20
     plot_w, plot_h = width - left - 12, height - top - bottom
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
     peak = max(totals, default=0) or 1
@@ -28,14 +28,14 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {full_height}" '
              f'width="100%" aria-label="{escape(title)}">',
              f"<title>{escape(title)}: {escape(summary)}</title>",
-             f'<text x="{left}" y="14" font-size="13" font-weight="bold" fill="#222">{escape(title)}</text>',
+             f'<text x="{left}" y="14" font-size="15" font-weight="bold" fill="#222">{escape(title)}</text>',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#555"/>']
     for tick in range(5):
         value = peak * tick / 4
         y = top + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="#444">'
-                     f"{value:.0f}</text>")
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#444">'
+                     f"{value:.{0 if peak >= 10 else 1}f}</text>")
     for i, label in enumerate(labels):
         x = left + i * step + (step - bar_w) / 2
         y = top + plot_h
@@ -45,15 +45,15 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
                 y -= h
                 parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                              f'fill="{PALETTE[n % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle" '
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" font-size="12" text-anchor="middle" '
                      f'fill="#222">{escape(label)}</text>')
         if totals[i]:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - plot_h * totals[i] / peak - 3:.1f}" '
-                         f'font-size="9" text-anchor="middle" fill="#222">{totals[i]:g}</text>')
+                         f'font-size="11" text-anchor="middle" fill="#222">{totals[i]:g}</text>')
     if len(series) > 1:
         for n, (name, _values) in enumerate(series):
-            lx, ly = left + (n % 3) * (plot_w / 3), height + (n // 3) * 18
+            lx, ly = left + (n % 2) * (plot_w / 2), height + (n // 2) * 20
             parts.append(f'<rect x="{lx:.1f}" y="{ly - 9}" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>')
-            parts.append(f'<text x="{lx + 14:.1f}" y="{ly}" font-size="11" fill="#222">{escape(name)}</text>')
+            parts.append(f'<text x="{lx + 14:.1f}" y="{ly}" font-size="12" fill="#222">{escape(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text node above is escaped)

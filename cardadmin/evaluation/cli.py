@@ -75,7 +75,8 @@ def export_time(fmt: str, out: Path, site: str | None, period: str | None, perso
         organisation_id=_lookup(Organisation, organisation, Organisation.name, what="Organisationen"),
         activity_id=_lookup(Activity, activity, Activity.code, Activity.name, what="Aktiviteten"),
         status=status, date_from=_day(date_from, "--from"), date_to=_day(date_to, "--to"))
-    total = exports.count(None, f)
+    total = exports.record_export(None, f, fmt)
+    db.session.commit()
     stderr = sys.stderr  # the bar on stderr, so stdout stays the summary line
     with click.progressbar(length=total, label=f"Exporterar {total} tidsposter", file=stderr) as bar:
         if fmt == "csv":

@@ -17,6 +17,7 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement, String, false, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from cardadmin import audit
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
@@ -73,6 +74,15 @@ def _conditions(actor: Any, f: ExportFilter) -> list[ColumnElement[bool]]:
     if f.date_to:
         terms.append(TimeEntry.work_date <= f.date_to)
     return terms
+
+
+def record_export(actor: Any, f: ExportFilter, what: str) -> int:
+    """Audit who exported which entries (filters and row count); the edge commits before streaming."""
+    rows = count(actor, f)
+    filters = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(f).items() if v is not None}
+    audit.record(db.session, actor, "time_entry.export", "time_entry", "*", {"format": what, "rows": rows,
+                                                                             "filters": filters})
+    return rows
 
 
 def count(actor: Any, f: ExportFilter) -> int:

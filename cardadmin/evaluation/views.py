@@ -92,6 +92,8 @@ def pack_page() -> Any:
 def pack_xlsx() -> Any:
     year = _year()
     built = pack.build(year)
+    exports.record_export(current_user, _year_filter(year), "pack.xlsx")
+    db.session.commit()
     import tempfile
 
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by stream_file)
@@ -119,6 +121,8 @@ def _year_filter(year: int | None) -> exports.ExportFilter:
 def pack_csv() -> Any:
     year = _year()
     actor, f = current_user._get_current_object(), _year_filter(year)  # type: ignore[attr-defined]
+    exports.record_export(actor, f, "pack.csv")
+    db.session.commit()
     return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=True, semicolon=True, session=s)),
                      f"tidsposter-{year or 'alla'}.csv", "text/csv; charset=utf-8")
 
@@ -170,6 +174,9 @@ def filter_from_args() -> exports.ExportFilter:
 def export_page() -> Any:
     f = filter_from_args()
     fmt = request.args.get("format", "")
+    if fmt in ("csv", "xlsx"):
+        exports.record_export(current_user, f, fmt)
+        db.session.commit()
     if fmt == "csv":
         actor = current_user._get_current_object()  # type: ignore[attr-defined]
         bom, semicolon = bool(request.args.get("bom")), bool(request.args.get("semikolon"))

@@ -105,6 +105,7 @@ def week() -> Any:
         "timelog/week.html", form=form, year=year, week=iso_week, sheet=sheet, entries=entries,
         days=rules.week_days(year, iso_week), day=day, suggestions=suggest(current_user, day),
         total=sum(e.minutes for e in entries), today=service.today(),
+        org_names={value: label for value, label in form.organisation_id.choices if value},  # type: ignore[union-attr]
         prev_url=_week_url(monday - timedelta(days=7)), next_url=_week_url(monday + timedelta(days=7)),
     ), form_status(request.method == "POST", status)
 
