@@ -30,12 +30,15 @@ STATUS_MIX = [("ordered", 3.0), ("approved", 1.0), ("in_production", 1.0), ("at_
               ("active", 79.0), ("revoked", 7.0), ("expired", 5.5), ("rejected", 0.5), ("cancelled", 0.5)]
 WITH_CARD = {"at_desk", "handed_over", "active", "revoked", "expired"}
 # 100 given names, each about 1 % of staff (Anna, the commonest in Sweden, is about 1.5 % of the population).
-GIVEN = ("Anna Maria Eva Karin Kristina Lena Kerstin Sara Emma Ingrid Malin Jenny Hanna Linda Susanne Elin Sofia "
+_GIVEN_NAMES = ("Anna Maria Eva Karin Kristina Lena Kerstin Sara Emma Ingrid Malin Jenny Hanna Linda Susanne Elin "
+         "Sofia "
          "Annika Monica Helena Johanna Inger Marie Ulla Katarina Elisabeth Camilla Ida Julia Linnea Frida Cecilia "
          "Therese Åsa Ebba Maja Agnes Alice Tove Moa Ellen Matilda Amanda Klara Lisa Vera Saga Wilma Stina Ylva "
          "Lars Mikael Anders Johan Erik Per Karl Peter Jan Thomas Daniel Fredrik Hans Andreas Stefan Mats Magnus "
          "Mattias Jonas Niklas Bengt Björn Martin Nils Oskar Sven Olof Henrik Gustav Emil Viktor Anton Axel Simon "
-         "Jakob Ola Göran Leif Tobias Rickard Patrik Joakim Robert Sebastian Marcus Kent Åke Ulf Roger Jörgen").split()
+         "Jakob Ola Göran Leif Tobias Rickard Patrik Joakim Robert Sebastian Marcus Kent Åke Ulf Roger Jörgen"
+         )
+GIVEN = _GIVEN_NAMES.split()
 # 256 surnames (16 stems × 16 endings): the commonest is about 0.4 % of staff, as Andersson is of Sweden's.
 SURNAMES = [stem + end for stem in ["Berg", "Lind", "Holm", "Sand", "Fors", "Nord", "Sjö", "Ek", "Björk", "Hed",
                                     "Mark", "Ström", "Lund", "Dahl", "Wik", "Åker"]

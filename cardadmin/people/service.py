@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, intersect, or_, select, union
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
@@ -150,23 +150,40 @@ def find_by_hsa_id(actor: User, hsa_id: str) -> Person | None:
     return db.session.scalar(visible_persons(actor).where(Person.hsa_id == (hsa_id or "").strip()))
 
 
+def _word_matches(word: str) -> Any:
+    key = name_key(word)
+    return or_(starts_with(Person.given_name_key, key), starts_with(Person.surname_key, key))
+
+
+def _word_ids(word: str) -> Select[Any]:
+    """Ids of persons whose given name or surname begins with ``word``: two index ranges, no table rows."""
+    key = name_key(word)
+    either = union(select(Person.id).where(starts_with(Person.given_name_key, key)),
+                   select(Person.id).where(starts_with(Person.surname_key, key))).subquery()
+    return select(either.c.id)
+
+
+def _how_common(word: str, cap: int = 20_000) -> int:
+    """How many names begin with ``word``, counted on the indexes and capped (a cheap selectivity estimate)."""
+    return sum(db.session.scalar(select(func.count()).select_from(
+        select(literal(1)).where(starts_with(column, name_key(word))).limit(cap).subquery())) or 0
+        for column in (Person.given_name_key, Person.surname_key))
+
+
 def name_or_hsa_id_clause(text: str) -> Any:
     """The one matching rule for person searches: HSA-ID prefix or name prefixes ('Anna', 'Berg', 'Anna Berg',
-    any case). Persons with a protected identity match only their exact HSA-ID, never by name.
+    any case; every word must begin the given name or the surname). Persons with a protected identity match
+    only their exact HSA-ID, never by name.
 
-    Each word is a prefix of the given name or the surname, read from the two case-folded key indexes; the
-    words' matches are intersected as id sets, so 'Anna Åker' costs two index ranges however common Anna is."""
-    words = text.split()
+    The rarest word picks the candidates from the two case-folded key indexes; the other words filter them,
+    so 'Anna Åkerlund' costs about as much as 'Åkerlund' however common Anna is."""
+    words = text.split()[:5]
     by_hsa = starts_with(Person.hsa_id, text) & Person.protected_identity.is_(False)
-    per_word = []
-    for w in words[:5]:
-        either = union(select(Person.id).where(starts_with(Person.given_name_key, name_key(w))),
-                       select(Person.id).where(starts_with(Person.surname_key, name_key(w)))).subquery()
-        per_word.append(select(either.c.id))  # a plain SELECT: SQLite cannot nest compound selects
-    if not per_word:
+    if not words:
         return or_(by_hsa, Person.hsa_id == text)
-    named = per_word[0] if len(per_word) == 1 else intersect(*per_word)
-    by_name = Person.id.in_(named) & Person.protected_identity.is_(False)
+    rarest = min(words, key=_how_common) if len(words) > 1 else words[0]
+    by_name = and_(Person.id.in_(_word_ids(rarest)), *[_word_matches(w) for w in words if w is not rarest],
+                   Person.protected_identity.is_(False))
     return or_(by_hsa, by_name, Person.hsa_id == text)
 
 
