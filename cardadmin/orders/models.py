@@ -147,7 +147,7 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_type: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20), default=Status.ORDERED)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     orderer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     # The recipient's organisation at order time: whose RA approves, whatever desk produces the card.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
@@ -185,6 +185,9 @@ class Order(Base):
         # Desk queue: status + desk, same keyset.
         Index("ix_card_order_desk_queue", "status", "desk_id", "created_at", "id"),
         Index("ix_card_order_orderer", "orderer_id", "created_at", "id"),
+        # A person's orders, with what scope and the page order need: a name search reads no order rows but
+        # the page's own.
+        Index("ix_card_order_person", "person_id", "organisation_id", "desk_id", "orderer_id", "created_at", "id"),
     )
 
 

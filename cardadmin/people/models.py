@@ -26,8 +26,8 @@ class Person(Base):
     given_name: Mapped[str] = mapped_column(String(100))  # givenName
     surname: Mapped[str] = mapped_column(String(100))  # sn
     # Case-folded copies for prefix search ("öberg" finds "Öberg"); kept by ``_fold_names`` below.
-    given_name_key: Mapped[str] = mapped_column(String(100), default="", index=True)
-    surname_key: Mapped[str] = mapped_column(String(100), default="", index=True)
+    given_name_key: Mapped[str] = mapped_column(String(100), default="")
+    surname_key: Mapped[str] = mapped_column(String(100), default="")
     title: Mapped[str] = mapped_column(String(100), default="")  # title
     mail: Mapped[str] = mapped_column(String(254), default="")  # mail
     telephone: Mapped[str] = mapped_column(String(40), default="")  # telephoneNumber
@@ -48,7 +48,12 @@ class Person(Base):
     organisation: Mapped[Organisation] = relationship()
     unit: Mapped[Unit | None] = relationship()
 
-    __table_args__ = (Index("ix_person_name", "surname", "given_name"),)
+    __table_args__ = (
+        Index("ix_person_name", "surname", "given_name"),
+        # Name search reads these alone (protected identities are never found by name).
+        Index("ix_person_given_name_key", "given_name_key", "protected_identity"),
+        Index("ix_person_surname_key", "surname_key", "protected_identity"),
+    )
 
     @validates("given_name", "surname")
     def _fold_names(self, key: str, value: str) -> str:

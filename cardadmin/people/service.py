@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, union
+from sqlalchemy import Select, false, func, literal, or_, select, union
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
@@ -156,10 +156,11 @@ def _word_matches(word: str) -> Any:
 
 
 def _word_ids(word: str) -> Select[Any]:
-    """Ids of persons whose given name or surname begins with ``word``: two index ranges, no table rows."""
+    """Ids of persons without a protected identity whose given name or surname begins with ``word``: two
+    ranges of the (key, protected_identity) indexes, no table rows read."""
     key = name_key(word)
-    either = union(select(Person.id).where(starts_with(Person.given_name_key, key)),
-                   select(Person.id).where(starts_with(Person.surname_key, key))).subquery()
+    either = union(*[select(Person.id).where(starts_with(column, key), Person.protected_identity.is_(False))
+                     for column in (Person.given_name_key, Person.surname_key)]).subquery()
     return select(either.c.id)
 
 
@@ -170,21 +171,29 @@ def _how_common(word: str, cap: int = 20_000) -> int:
         for column in (Person.given_name_key, Person.surname_key))
 
 
-def name_or_hsa_id_clause(text: str) -> Any:
-    """The one matching rule for person searches: HSA-ID prefix or name prefixes ('Anna', 'Berg', 'Anna Berg',
-    any case; every word must begin the given name or the surname). Persons with a protected identity match
-    only their exact HSA-ID, never by name.
+def matching_person_ids(text: str) -> Select[Any]:
+    """The one matching rule for person searches, as a set of person ids: HSA-ID prefix or name prefixes
+    ('Anna', 'Berg', 'Anna Berg', any case; every word must begin the given name or the surname). Persons with a
+    protected identity match only their exact HSA-ID, never by name or prefix.
 
-    The rarest word picks the candidates from the two case-folded key indexes; the other words filter them,
-    so 'Anna Åkerlund' costs about as much as 'Åkerlund' however common Anna is."""
+    The rarest word picks the candidates from the case-folded key indexes and the other words filter them, so
+    'Anna Åkerlund' costs about as much as 'Åkerlund' however common Anna is."""
     words = text.split()[:5]
-    by_hsa = starts_with(Person.hsa_id, text) & Person.protected_identity.is_(False)
-    if not words:
-        return or_(by_hsa, Person.hsa_id == text)
-    rarest = min(words, key=_how_common) if len(words) > 1 else words[0]
-    by_name = and_(Person.id.in_(_word_ids(rarest)), *[_word_matches(w) for w in words if w is not rarest],
-                   Person.protected_identity.is_(False))
-    return or_(by_hsa, by_name, Person.hsa_id == text)
+    parts: list[Select[Any]] = [
+        select(Person.id).where(Person.hsa_id == text),
+        select(Person.id).where(starts_with(Person.hsa_id, text), Person.protected_identity.is_(False)),
+    ]
+    if words:
+        rarest = min(words, key=_how_common) if len(words) > 1 else words[0]
+        others = [_word_matches(w) for w in words if w is not rarest]
+        parts.append(select(Person.id).where(Person.id.in_(_word_ids(rarest)), *others) if others
+                     else _word_ids(rarest))
+    matched = union(*parts).subquery()
+    return select(matched.c.id)
+
+
+def name_or_hsa_id_clause(text: str) -> Any:
+    return Person.id.in_(matching_person_ids(text))
 
 
 def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:

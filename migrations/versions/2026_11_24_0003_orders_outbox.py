@@ -56,13 +56,19 @@ def upgrade() -> None:
     for row in conn.execute(sa.select(person.c.id, person.c.given_name, person.c.surname)).all():
         conn.execute(person.update().where(person.c.id == row.id)
                      .values(given_name_key=row.given_name.casefold(), surname_key=row.surname.casefold()))
-    op.create_index(op.f("ix_person_given_name_key"), "person", ["given_name_key"], unique=False)
-    op.create_index(op.f("ix_person_surname_key"), "person", ["surname_key"], unique=False)
+    op.create_index("ix_person_given_name_key", "person", ["given_name_key", "protected_identity"], unique=False)
+    op.create_index("ix_person_surname_key", "person", ["surname_key", "protected_identity"], unique=False)
+    # A person's orders with what scope and the page order need (replaces the plain person_id index).
+    op.drop_index("ix_card_order_person_id", table_name="card_order")
+    op.create_index("ix_card_order_person", "card_order",
+                    ["person_id", "organisation_id", "desk_id", "orderer_id", "created_at", "id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_person_surname_key"), table_name="person")
-    op.drop_index(op.f("ix_person_given_name_key"), table_name="person")
+    op.drop_index("ix_card_order_person", table_name="card_order")
+    op.create_index("ix_card_order_person_id", "card_order", ["person_id"], unique=False)
+    op.drop_index("ix_person_surname_key", table_name="person")
+    op.drop_index("ix_person_given_name_key", table_name="person")
     with op.batch_alter_table("person") as batch:
         batch.drop_column("surname_key")
         batch.drop_column("given_name_key")
