@@ -22,6 +22,7 @@ from cardadmin.hsa.models import person_unit
 from cardadmin.hsa.rules import (
     WRITERS,
     ensure_free,
+    holder_of,
     hsa_id_warnings,
     organisation_for_hsa_id,
     organisation_scope,
@@ -157,7 +158,9 @@ def _set_memberships(person_id: int, unit_ids: list[int], *, fresh: bool = False
 def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Person, list[str]]:
     """Create a person entry (or bring back a removed one with the same HSA-ID). Returns it and warnings."""
     hsa_id, organisation_id, unit_ids, warnings = _resolve(ctx, data)
-    removed = db.session.scalar(select(Person).where(Person.hsa_id == hsa_id, Person.removed_at.is_not(None)))
+    holder = holder_of(hsa_id)
+    removed = None if holder != "person" else db.session.scalar(
+        select(Person).where(Person.hsa_id == hsa_id, Person.removed_at.is_not(None)))
     if removed is not None:
         require_in_scope(ctx.actor, removed.organisation_id)
         removed.removed_at = None
@@ -166,7 +169,8 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         audit.record(db.session, ctx.actor, "hsa.person.restore", "person", person.id, {"hsa_id": hsa_id},
                      organisation_id=person.organisation_id)
     else:
-        ensure_free(hsa_id)
+        if holder is not None:
+            ensure_free(hsa_id)  # refuses, naming the holder
         try:
             # Our own savepoint: flush_or_conflict's begin_nested() flushes the new row before its SAVEPOINT, so a
             # unique violation there would otherwise leave the whole transaction unusable.
