@@ -172,13 +172,13 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         if holder is not None:
             ensure_free(hsa_id)  # refuses, naming the holder
         try:
-            # Our own savepoint: flush_or_conflict's begin_nested() flushes the new row before its SAVEPOINT, so a
-            # unique violation there would otherwise leave the whole transaction unusable.
-            with db.session.begin_nested():
-                person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
         except Conflict:
-            ensure_free(hsa_id)  # a concurrent writer won the race: say who holds the HSA-ID now
-            raise
+            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us). The transaction
+            # cannot be queried any more (flush_or_conflict's begin_nested() flushes before its SAVEPOINT), and the
+            # edge rolls it back; say what happened without asking the database.
+            raise Conflict(f"HSA-id {hsa_id} registrerades nyss av någon annan och används redan.",
+                           field="hsa_id") from None
     _set_memberships(person.id, unit_ids, fresh=removed is None)
     if len(unit_ids) > 1:
         audit.record(db.session, ctx.actor, "hsa.person.units", "person", person.id,
