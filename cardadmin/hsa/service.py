@@ -28,6 +28,7 @@ from cardadmin.hsa.rules import (
     organisation_scope,
     require_in_scope,
 )
+from cardadmin.orders import states
 from cardadmin.orders.models import Card
 from cardadmin.people import service as people
 from cardadmin.people.models import Person
@@ -35,8 +36,6 @@ from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.validation import hsa_id_input
 
-# Cards that stand in the way of removing an entry: handed out or about to be.
-LIVE_CARD_STATUSES = ("at_desk", "handed_over", "active")
 _PROTECTED_ATTRIBUTES = {"givenName", "sn", "title", "mail", "telephoneNumber"}
 
 
@@ -209,13 +208,13 @@ def update_person_entry(ctx: ChangeContext, person_id: int, data: PersonEntryInp
 
 def remove_person_entry(ctx: ChangeContext, person_id: int) -> Person:
     """Mark the entry removed (its row stays for its orders' and cards' history). Refused while a card of the
-    person is active, handed over or waiting at a desk: revoke it first."""
+    person is live (``states.CARD_LIVE``: waiting at a desk, handed over or active): revoke it first."""
     require_role(ctx.actor, *WRITERS)
     person = _scoped_person(ctx.actor, person_id)
     if person.removed_at is not None:
         raise Conflict("HSA-posten är redan borttagen.")
     live = db.session.scalar(select(func.count()).select_from(Card).where(
-        Card.person_id == person.id, Card.status.in_(LIVE_CARD_STATUSES)))
+        Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)))
     if live:
         raise Conflict(f"{person.hsa_id} har ett aktivt eller utlämnat kort. Spärra kortet innan posten tas bort.")
     person.removed_at = utcnow()
