@@ -230,10 +230,11 @@ def _diff_line(tmp: Path, rows: int) -> str:
 
     if not available():
         return "| diff directory | (slapd not installed: scripts/setup.sh --test) | | | | |"
-    server = Slapd(tmp / "slapd").start()
+    server = Slapd(tmp / "slapd")
+    write_ldif(tmp / "directory.ldif", rows, with_base=True)
+    server.slapadd(tmp / "directory.ldif")
+    server.start()
     try:
-        write_ldif(tmp / "directory.ldif", rows, with_base=True)
-        server.ldapadd(tmp / "directory.ldif")
         # The register is the CSV import's database; change one entry in a hundred so there is a difference.
         shutil.copy(tmp / "csv.db", tmp / "diff.db")
         conn = sqlite3.connect(tmp / "diff.db")

@@ -232,3 +232,42 @@ def test_web_upload_dry_run_then_apply(app: Any, client: Any, world: World) -> N
     big = app.config["MAX_CONTENT_LENGTH"] + 1
     response = upload("dry", b"x" * big)
     assert response.status_code == 413
+
+
+def test_cli_import_in_a_users_name_at_their_desk(app: Any, w: World, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV.replace("hsaUnit,SE2321000222-LL01,,,,,Lycksele lasarett,\n", "").replace(
+        "hsaUnit,SE2321000222-AVD1,,,,,Avdelning Älvdalen,SE2321000222-LL01\n", "").replace(
+        "SE2321000222-AVD1|SE2321000222-LL01", ""), encoding="utf-8")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["hsa", "import", str(good), "--apply", "--user", "card_admin",
+                                  "--desk", str(w.other_desk_id)])
+    assert refused.exit_code == 2 and "kortutlämningen" in refused.output
+    result = runner.invoke(args=["hsa", "import", str(good), "--apply", "--user", "card_admin",
+                                 "--desk", str(w.desk_id)])
+    assert result.exit_code == 0, result.output
+    rows = db.session.scalars(select(HsaChange)).all()
+    assert {(r.actor_name, r.desk_id, r.source) for r in rows} == {("card_admin", w.desk_id, "import")}
+    unknown = runner.invoke(args=["hsa", "import", str(good), "--user", "nobody"])
+    assert unknown.exit_code == 2 and "nobody finns inte" in unknown.output
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_batch_boundaries_change_nothing(w: World, monkeypatch: Any, batch: int) -> None:
+    """Rows are tried in batches and a failing batch is redone row by row: any batch size gives the same result,
+    also when a bad row shares a batch with a unit the next rows need."""
+    monkeypatch.setattr(importer, "BATCH", batch)
+    mixed = HEADER + (
+        "hsaUnit,SE2321000222-LL01,,,,,Lycksele lasarett,\n"
+        "hsaPerson,SE2321000223-P3,Kalle,Kula,,,,\n"
+        "hsaPerson,SE2321000222-P1,Åsa,Öberg,,SE2321000222-LL01,,\n"
+        "hsaPerson,SE2321000222-P1,Åsa,Dubblett,,,,\n"
+        "hsaPerson,SE2321000222-P2,Örjan,Ärlig,,SE2321000222-LL01,,\n"
+    )
+    result, _ = run(mixed, valid_only=True)
+    assert [p.line for p in result.problems] == [3, 5]
+    assert "flera gånger i filen" in result.problems[1].message
+    assert (result.units, result.persons) == (1, 2)
+    assert db.session.scalar(select(Person.unit_id).where(Person.hsa_id == "SE2321000222-P2")) == \
+        db.session.scalar(select(Unit.id).where(Unit.hsa_id == "SE2321000222-LL01"))
+    assert count(HsaChange) == 3

@@ -50,7 +50,8 @@ def test_person_and_unit_with_one_hsa_id_at_the_same_moment(make_app: Any) -> No
         assert writer.is_alive(), "the second writer should be waiting on the registry's key"
         db.session.commit()
         writer.join(timeout=30)
-    assert outcome["result"] == "HSA-id SE2321000222-SAME används redan av en enhet.", outcome
+    assert outcome["result"] == "HSA-id SE2321000222-SAME registrerades nyss av någon annan och används redan.", \
+        outcome
     with first.app_context():
         assert db.session.scalar(select(func.count()).select_from(Person)) == 0
         assert db.session.scalar(select(HsaIdentity.kind)) == "unit"

@@ -25,25 +25,41 @@ def _system(job: str) -> Any:
     return SystemActor(f"system:hsa-{job}")
 
 
+def _actor(username: str | None, job: str) -> Any:
+    """The user the change log and audit rows name (their roles and scope apply), or the system job."""
+    if username is None:
+        return _system(job)
+    from cardadmin.security import find_user
+
+    user = find_user(username)
+    if user is None or not user.active:
+        raise InvalidInput(f"Användaren {username} finns inte eller är inaktiverad.")
+    return user
+
+
 @hsa_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "file_format", type=click.Choice(["csv", "ldif"]), help="Standard: av filändelsen.")
 @click.option("--encoding", type=click.Choice(["utf-8", "latin-1"]), help="Standard: känns av.")
 @click.option("--apply", is_flag=True, help="Läs in (utan flaggan: provkörning som bara visar problemen).")
 @click.option("--valid-only", is_flag=True, help="Läs in de giltiga raderna även om andra har fel.")
+@click.option("--user", "username", help="Registrera ändringarna på den här användaren (annars: systemet).")
+@click.option("--desk", "desk_id", type=click.IntRange(1, 2**31 - 1), help="Kortutlämningens id (ändringsloggen).")
 @with_appcontext
 @translate_errors
-def import_command(file: Path, file_format: str | None, encoding: str | None, apply: bool, valid_only: bool) -> None:
+def import_command(file: Path, file_format: str | None, encoding: str | None, apply: bool, valid_only: bool,
+                   username: str | None, desk_id: int | None) -> None:
     """Läs in personer och enheter ur en CSV- eller LDIF-fil (strömmas; filens storlek spelar ingen roll)."""
     from cardadmin.hsa import formats, importer
     from cardadmin.hsa.changelog import ChangeContext
 
+    ctx = ChangeContext(_actor(username, "import"), "import", desk_id=desk_id)
     try:
         file_format = file_format or formats.detect_format(file.name)
         with file.open("rb") as handle, click.progressbar(length=file.stat().st_size, label="Läser",
                                                          file=sys.stderr) as bar:
             lines, rows = formats.open_rows(handle, file_format, encoding, on_bytes=bar.update)
-            result = importer.run_import(ChangeContext(_system("import"), "import"), rows, apply=apply,
+            result = importer.run_import(ctx, rows, apply=apply,
                                          valid_only=valid_only,
                                          on_problem=lambda p: click.echo(f"\n  Fel {p}", err=True))
     except formats.FileProblem as exc:

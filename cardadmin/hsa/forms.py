@@ -40,4 +40,5 @@ class ImportForm(FlaskForm):
     mode = RadioField("Vad ska göras", choices=[("dry", "Provkör: visa varje rads problem, spara inget"),
                                                 ("apply", "Läs in")], default="dry")
     valid_only = BooleanField("Läs in de giltiga raderna även om andra rader har fel")
+    desk_id = SelectField("Arbetar vid kortutlämning", coerce=_optional_int, validate_choice=False)
     submit = SubmitField("Fortsätt")

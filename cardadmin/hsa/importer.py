@@ -23,6 +23,7 @@ from cardadmin.hsa.models import HsaChange
 from cardadmin.hsa.records import PersonRecord, Record, UnitRecord
 
 KEEP_PROBLEMS = 1000
+BATCH = 100  # rows tried together in one savepoint (a failing batch is redone row by row)
 
 
 @dataclass
@@ -105,6 +106,7 @@ def run_import(ctx: ChangeContext, rows: Iterable[Row], *, apply: bool, valid_on
                on_problem: Callable[[Problem], None] | None = None) -> ImportResult:
     result = ImportResult(apply=apply, valid_only=valid_only)
     unit_id = _UnitIds()
+    batch: list[Row] = []
 
     def problem(line: int, hsa_id: str, message: str) -> None:
         result.problem_count += 1
@@ -114,29 +116,59 @@ def run_import(ctx: ChangeContext, rows: Iterable[Row], *, apply: bool, valid_on
         if on_problem:
             on_problem(found)
 
-    for row in rows:
-        result.rows += 1
-        if row.record is None:
-            problem(row.line, "", row.error or "Raden kan inte läsas.")
-            continue
-        record = row.record
-        try:
-            with db.session.begin_nested():
-                warnings = apply_record(ctx, record, unit_id)
-        except CardAdminError as exc:
-            message = exc.message
-            if isinstance(exc, Conflict) and exc.field == "hsa_id" and _earlier_in_this_run(ctx, record.hsa_id):
-                message = f"HSA-id {record.hsa_id} förekommer flera gånger i filen."
-            problem(row.line, record.hsa_id, message)
-            continue
-        if isinstance(record, UnitRecord):
+    def done(row: Row, warnings: list[str]) -> None:
+        assert row.record is not None
+        if isinstance(row.record, UnitRecord):
             result.units += 1
         else:
             result.persons += 1
         for warning in warnings:
             result.warning_count += 1
             if len(result.warnings) < KEEP_PROBLEMS:
-                result.warnings.append(Problem(row.line, record.hsa_id, warning))
+                result.warnings.append(Problem(row.line, row.record.hsa_id, warning))
+
+    def one_by_one() -> None:
+        for row in batch:
+            if row.record is None:
+                problem(row.line, "", row.error or "Raden kan inte läsas.")
+                continue
+            try:
+                with db.session.begin_nested():
+                    warnings = apply_record(ctx, row.record, unit_id)
+            except CardAdminError as exc:
+                message = exc.message
+                if isinstance(exc, Conflict) and exc.field == "hsa_id" and _earlier_in_this_run(
+                        ctx, row.record.hsa_id):
+                    message = f"HSA-id {row.record.hsa_id} förekommer flera gånger i filen."
+                problem(row.line, row.record.hsa_id, message)
+                continue
+            done(row, warnings)
+
+    def flush_batch() -> None:
+        """Most rows are good: try a batch in one savepoint; if any row fails, roll the batch back and go
+        through it row by row (each in its own savepoint) to name the bad rows and keep the good ones."""
+        known, cache = dict(unit_id.known), dict(ctx.cache)
+        try:
+            with db.session.begin_nested():
+                outcomes = [(row, apply_record(ctx, row.record, unit_id)) for row in batch if row.record is not None]
+        except CardAdminError:
+            unit_id.known, ctx.cache = known, cache  # forget units and lookups made in the rolled-back savepoint
+            one_by_one()
+        else:
+            warnings = dict((id(row), found) for row, found in outcomes)
+            for row in batch:
+                if row.record is None:
+                    problem(row.line, "", row.error or "Raden kan inte läsas.")
+                else:
+                    done(row, warnings[id(row)])
+        batch.clear()
+
+    for row in rows:
+        result.rows += 1
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush_batch()
+    flush_batch()
     result.commit = apply and (result.problem_count == 0 or valid_only) and result.ok_rows > 0
     if not result.commit:
         db.session.rollback()

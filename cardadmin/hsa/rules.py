@@ -67,12 +67,17 @@ def require_in_scope(actor: Any, organisation_id: int) -> None:
         raise Forbidden("Du kan inte arbeta med HSA-poster för den organisationen.")
 
 
+def holder_of(hsa_id: str) -> str | None:
+    """'person', 'unit' or None: who holds the HSA-ID now."""
+    return db.session.scalar(select(HsaIdentity.kind).where(HsaIdentity.hsa_id == hsa_id))
+
+
 def ensure_free(hsa_id: str, *, holder: tuple[str, int] | None = None, holder_hsa_id: str | None = None) -> None:
     """Refuse an HSA-ID that a person or unit already holds (other than the entry being changed). The registry's
     primary key closes the race between this check and the commit."""
     if holder_hsa_id is not None and hsa_id == holder_hsa_id:
         return
-    kind = db.session.scalar(select(HsaIdentity.kind).where(HsaIdentity.hsa_id == hsa_id))
+    kind = holder_of(hsa_id)
     if kind is not None:
         raise Conflict(f"HSA-id {hsa_id} används redan av {KIND_LABELS.get(kind, kind)}.", field="hsa_id")
 

@@ -22,11 +22,13 @@ from cardadmin.hsa.models import person_unit
 from cardadmin.hsa.rules import (
     WRITERS,
     ensure_free,
+    holder_of,
     hsa_id_warnings,
     organisation_for_hsa_id,
     organisation_scope,
     require_in_scope,
 )
+from cardadmin.orders import states
 from cardadmin.orders.models import Card
 from cardadmin.people import service as people
 from cardadmin.people.models import Person
@@ -34,8 +36,6 @@ from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.validation import hsa_id_input
 
-# Cards that stand in the way of removing an entry: handed out or about to be.
-LIVE_CARD_STATUSES = ("at_desk", "handed_over", "active")
 _PROTECTED_ATTRIBUTES = {"givenName", "sn", "title", "mail", "telephoneNumber"}
 
 
@@ -157,7 +157,9 @@ def _set_memberships(person_id: int, unit_ids: list[int], *, fresh: bool = False
 def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Person, list[str]]:
     """Create a person entry (or bring back a removed one with the same HSA-ID). Returns it and warnings."""
     hsa_id, organisation_id, unit_ids, warnings = _resolve(ctx, data)
-    removed = db.session.scalar(select(Person).where(Person.hsa_id == hsa_id, Person.removed_at.is_not(None)))
+    holder = holder_of(hsa_id)
+    removed = None if holder != "person" else db.session.scalar(
+        select(Person).where(Person.hsa_id == hsa_id, Person.removed_at.is_not(None)))
     if removed is not None:
         require_in_scope(ctx.actor, removed.organisation_id)
         removed.removed_at = None
@@ -166,15 +168,16 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         audit.record(db.session, ctx.actor, "hsa.person.restore", "person", person.id, {"hsa_id": hsa_id},
                      organisation_id=person.organisation_id)
     else:
-        ensure_free(hsa_id)
+        if holder is not None:
+            ensure_free(hsa_id)  # refuses, naming the holder
         try:
-            # Our own savepoint: flush_or_conflict's begin_nested() flushes the new row before its SAVEPOINT, so a
-            # unique violation there would otherwise leave the whole transaction unusable.
-            with db.session.begin_nested():
-                person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
         except Conflict:
-            ensure_free(hsa_id)  # a concurrent writer won the race: say who holds the HSA-ID now
-            raise
+            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us). The transaction
+            # cannot be queried any more (flush_or_conflict's begin_nested() flushes before its SAVEPOINT), and the
+            # edge rolls it back; say what happened without asking the database.
+            raise Conflict(f"HSA-id {hsa_id} registrerades nyss av någon annan och används redan.",
+                           field="hsa_id") from None
     _set_memberships(person.id, unit_ids, fresh=removed is None)
     if len(unit_ids) > 1:
         audit.record(db.session, ctx.actor, "hsa.person.units", "person", person.id,
@@ -205,13 +208,13 @@ def update_person_entry(ctx: ChangeContext, person_id: int, data: PersonEntryInp
 
 def remove_person_entry(ctx: ChangeContext, person_id: int) -> Person:
     """Mark the entry removed (its row stays for its orders' and cards' history). Refused while a card of the
-    person is active, handed over or waiting at a desk: revoke it first."""
+    person is live (``states.CARD_LIVE``: waiting at a desk, handed over or active): revoke it first."""
     require_role(ctx.actor, *WRITERS)
     person = _scoped_person(ctx.actor, person_id)
     if person.removed_at is not None:
         raise Conflict("HSA-posten är redan borttagen.")
     live = db.session.scalar(select(func.count()).select_from(Card).where(
-        Card.person_id == person.id, Card.status.in_(LIVE_CARD_STATUSES)))
+        Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)))
     if live:
         raise Conflict(f"{person.hsa_id} har ett aktivt eller utlämnat kort. Spärra kortet innan posten tas bort.")
     person.removed_at = utcnow()

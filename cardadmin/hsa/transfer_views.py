@@ -14,7 +14,7 @@ from cardadmin.hsa import export, formats, importer
 from cardadmin.hsa.changelog import ChangeContext
 from cardadmin.hsa.forms import ImportForm
 from cardadmin.hsa.rules import WRITERS
-from cardadmin.hsa.views import bp
+from cardadmin.hsa.views import bp, desk_choices
 from cardadmin.roles import Role
 from cardadmin.security import allow
 
@@ -25,6 +25,7 @@ IMPORTERS = (Role.CARD_ADMIN, Role.ADMIN)
 @allow(*IMPORTERS)
 def import_file() -> Any:
     form = ImportForm()
+    desk_choices(form)
     limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
     result, encoding, status = None, None, 200
     if form.validate_on_submit():
@@ -34,7 +35,7 @@ def import_file() -> Any:
             if file_format not in formats.FORMATS or (form.encoding.data or "utf-8") not in formats.ENCODINGS:
                 raise formats.FileProblem("Välj format och teckenkodning ur listorna.")
             lines, rows = formats.open_rows(upload.stream, file_format, form.encoding.data or None)
-            result = importer.run_import(ChangeContext(current_user, "import"), rows,
+            result = importer.run_import(ChangeContext(current_user, "import", desk_id=form.desk_id.data), rows,
                                          apply=form.mode.data == "apply", valid_only=form.valid_only.data)
             encoding = formats.ENCODINGS[lines.encoding] + (" (avkänd)" if lines.detected else "")
         except formats.FileProblem as exc:

@@ -29,7 +29,7 @@ def _arg_int(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def _desk_choices(form: Any) -> None:
+def desk_choices(form: Any) -> None:
     desks = current_user.desks
     form.desk_id.choices = ([] if current_user.has_role(Role.CARD_ADMIN) and desks else [("", "— ingen —")]) + [
         (d.id, d.name) for d in desks]
@@ -44,7 +44,7 @@ def _entry_choices(form: PersonEntryForm) -> None:
     form.organisation_id.choices = [("", "— enligt HSA-id:t —")] + [
         (o.id, o.name) for o in db.session.scalars(orgs)]
     form.unit_ids.choices = [(u.id, f"{u.name} ({u.hsa_id})") for u in db.session.scalars(units)]
-    _desk_choices(form)
+    desk_choices(form)
 
 
 def _entry_input(form: PersonEntryForm) -> PersonEntryInput:
@@ -96,7 +96,7 @@ def person(person_id: int) -> Any:
     entry = queries.get_person(current_user, person_id)
     units = db.session.scalars(select(Unit).where(Unit.id.in_(service.unit_ids_of(entry.id)))).all()
     form = ConfirmForm()
-    _desk_choices(form)
+    desk_choices(form)
     desks = {d.id: d.name for d in db.session.scalars(select(Desk))}
     return render_template("hsa/person.html", person=entry, units=units, form=form, desks=desks,
                            changes=changelog.history("person", entry.id), action_labels=ACTION_LABELS)
@@ -124,7 +124,7 @@ def edit_person(person_id: int) -> Any:
 @allow(*WRITERS)
 def remove_person(person_id: int) -> Any:
     form = ConfirmForm()
-    _desk_choices(form)
+    desk_choices(form)
     if not form.validate_on_submit():
         flash("Formuläret kunde inte tolkas. Försök igen.", "error")
         return redirect(url_for("hsa.person", person_id=person_id)), 400
