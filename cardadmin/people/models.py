@@ -51,8 +51,8 @@ class Person(Base):
     __table_args__ = (
         Index("ix_person_name", "surname", "given_name"),
         # Name search reads these alone (protected identities are never found by name).
-        Index("ix_person_given_name_key", "given_name_key", "protected_identity"),
-        Index("ix_person_surname_key", "surname_key", "protected_identity"),
+        Index("ix_person_given_name_key", "given_name_key", "surname_key", "protected_identity"),
+        Index("ix_person_surname_key", "surname_key", "given_name_key", "protected_identity"),
     )
 
     @validates("given_name", "surname")

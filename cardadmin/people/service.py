@@ -155,11 +155,13 @@ def _word_matches(word: str) -> Any:
     return or_(starts_with(Person.given_name_key, key), starts_with(Person.surname_key, key))
 
 
-def _word_ids(word: str) -> Select[Any]:
-    """Ids of persons without a protected identity whose given name or surname begins with ``word``: two
-    ranges of the (key, protected_identity) indexes, no table rows read."""
-    key = name_key(word)
-    either = union(*[select(Person.id).where(starts_with(column, key), Person.protected_identity.is_(False))
+def _name_ids(rarest: str, others: list[str]) -> Select[Any]:
+    """Ids of persons without a protected identity whose given name or surname begins with ``rarest`` and whose
+    names also match every one of ``others``: ranges of the (key, other key, protected_identity) indexes,
+    filtered inside them, so no person row is read."""
+    key = name_key(rarest)
+    either = union(*[select(Person.id).where(starts_with(column, key), Person.protected_identity.is_(False),
+                                             *[_word_matches(w) for w in others])
                      for column in (Person.given_name_key, Person.surname_key)]).subquery()
     return select(either.c.id)
 
@@ -185,9 +187,7 @@ def matching_person_ids(text: str) -> Select[Any]:
     ]
     if words:
         rarest = min(words, key=_how_common) if len(words) > 1 else words[0]
-        others = [_word_matches(w) for w in words if w is not rarest]
-        parts.append(select(Person.id).where(Person.id.in_(_word_ids(rarest)), *others) if others
-                     else _word_ids(rarest))
+        parts.append(_name_ids(rarest, [w for w in words if w is not rarest]))
     matched = union(*parts).subquery()
     return select(matched.c.id)
 

@@ -56,8 +56,10 @@ def upgrade() -> None:
     for row in conn.execute(sa.select(person.c.id, person.c.given_name, person.c.surname)).all():
         conn.execute(person.update().where(person.c.id == row.id)
                      .values(given_name_key=row.given_name.casefold(), surname_key=row.surname.casefold()))
-    op.create_index("ix_person_given_name_key", "person", ["given_name_key", "protected_identity"], unique=False)
-    op.create_index("ix_person_surname_key", "person", ["surname_key", "protected_identity"], unique=False)
+    op.create_index("ix_person_given_name_key", "person", ["given_name_key", "surname_key", "protected_identity"],
+                    unique=False)
+    op.create_index("ix_person_surname_key", "person", ["surname_key", "given_name_key", "protected_identity"],
+                    unique=False)
     # A person's orders with what scope and the page order need (replaces the plain person_id index).
     op.drop_index("ix_card_order_person_id", table_name="card_order")
     op.create_index("ix_card_order_person", "card_order",
