@@ -453,3 +453,15 @@ def test_replacement_after_a_revocation_links_the_old_card(w: World) -> None:
     assert (old.replaced_by_id, new.replaces_id) == (new.id, old.id)
     assert old.status == Status.REVOKED
     assert len(audit_rows("card.revoke")) == 1  # not revoked a second time as "replaced"
+
+
+def test_no_order_for_a_removed_hsa_entry(w: World) -> None:
+    from tests.test_people import add_person
+
+    person = add_person(w, "GONE1")
+    person.removed_at = utcnow()
+    db.session.commit()
+    with pytest.raises(Conflict, match="borttagen"):
+        service.create_order(user(w, "orderer"), person_id=person.id, order_type="new", desk_id=w.desk_id)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0 and audit_rows("order.create") == []

@@ -79,6 +79,8 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     person = db.session.scalar(visible_persons(actor).where(Person.id == person_id))
     if person is None:
         raise NotFound("Personen finns inte.")
+    if person.removed_at is not None:
+        raise Conflict(f"HSA-posten för {person.hsa_id} är borttagen; ett kort kan inte beställas för den.")
     if person.organisation_id != actor.organisation_id and not actor.has_role(Role.ADMIN):
         raise Forbidden("Du kan bara beställa kort för personer i din egen organisation.")
     try:
