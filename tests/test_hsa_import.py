@@ -271,3 +271,17 @@ def test_batch_boundaries_change_nothing(w: World, monkeypatch: Any, batch: int)
     assert db.session.scalar(select(Person.unit_id).where(Person.hsa_id == "SE2321000222-P2")) == \
         db.session.scalar(select(Unit.id).where(Unit.hsa_id == "SE2321000222-LL01"))
     assert count(HsaChange) == 3
+
+
+def test_a_1_gb_file_of_garbage_is_refused_quickly_without_reading_it_all(app: Any, w: World, tmp_path: Path) -> None:
+    """A sparse 1 GiB file (NUL bytes, no line ends): named as unusable from its first line, in bounded time."""
+    import time
+
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(1 << 30)
+    started = time.monotonic()
+    result = app.test_cli_runner().invoke(args=["hsa", "import", str(huge), "--apply"])
+    assert result.exit_code == 2 and "Fel:" in result.output and "Traceback" not in result.output, result.output
+    assert time.monotonic() - started < 20
+    assert count(Person) == 0
