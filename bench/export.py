@@ -156,11 +156,12 @@ def _sqlite_tool_csv(app, db_path: Path, out: Path) -> float | None:  # type: ig
 XLSX_CHILD = """
 import resource, sys, time
 from cardadmin import create_app
+from cardadmin import spreadsheet
 from cardadmin.evaluation import exports
 app = create_app({"SECRET_KEY": "b" * 40, "DATABASE_URL": sys.argv[1]})
 with app.app_context():
     start = time.perf_counter()
-    exports.write_xlsx(sys.argv[2], [("Tidsposter", exports.HEADER, exports.rows(None, exports.ExportFilter()))])
+    spreadsheet.write_xlsx(sys.argv[2], [("Tidsposter", exports.HEADER, exports.rows(None, exports.ExportFilter()))])
     elapsed = time.perf_counter() - start
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

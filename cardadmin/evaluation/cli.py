@@ -15,6 +15,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import or_, select
 
+from cardadmin import spreadsheet
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.cli import translate_errors
 from cardadmin.db import db
@@ -83,7 +84,7 @@ def export_time(fmt: str, out: Path, site: str | None, period: str | None, perso
             with out.open("wb") as handle:
                 exports.write_csv(handle, None, f, bom=bom, semicolon=semicolon, progress=bar.update)
         else:
-            exports.write_xlsx(str(out), [("Tidsposter", exports.HEADER, exports.rows(None, f))], bar.update)
+            spreadsheet.write_xlsx(str(out), [("Tidsposter", exports.HEADER, exports.rows(None, f))], bar.update)
     click.echo(f"{total} tidsposter exporterade till {out}.")
 
 

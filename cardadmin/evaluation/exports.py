@@ -6,7 +6,6 @@ No personal identity numbers: the columns hold none, and notes are refused with 
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,12 +21,12 @@ from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.roles import Role
+from cardadmin.spreadsheet import neutralise, xlsx_tempfile
 from cardadmin.timelog.models import SHEET_LABELS, Activity, SheetStatus, TimeEntry, Timesheet
 
 HEADER = ["Post", "Datum", "Vecka", "Start", "Slut", "Minuter", "Timmar", "Användare", "Namn", "Kortutlämning",
           "Pilotperiod", "Aktivitet", "Organisation (betjänad)", "Personer/kort", "Undvikna resor",
           "Undvikna km", "Anteckning", "Status"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 5000
 
 
@@ -94,11 +93,6 @@ def totals(actor: Any, f: ExportFilter) -> dict[str, Any]:
                   func.coalesce(func.sum(TimeEntry.km_avoided), 0)).where(*_conditions(actor, f))
     rows, minutes, km = db.session.execute(stmt).one()
     return {"rows": int(rows), "minutes": int(minutes), "km": Decimal(km)}
-
-
-def neutralise(text: str) -> str:
-    """A leading = + - @ (or tab/CR) would make a spreadsheet run the cell as a formula: prefix an apostrophe."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @dataclass
@@ -214,41 +208,8 @@ def write_csv(out: IO[bytes], actor: Any, f: ExportFilter, **options: Any) -> No
         out.write(chunk)
 
 
-def write_xlsx(path: str, sheets: list[tuple[str, list[str], Iterator[list[Any]]]],
-               progress: Callable[[int], None] | None = None) -> None:
-    """Write named sheets of rows with xlsxwriter in constant_memory mode (rows go to disk as written)."""
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "tmpdir": tempfile.gettempdir()})
-    bold = book.add_format({"bold": True})
-    for title, header, body in sheets:
-        sheet = book.add_worksheet(title[:31])
-        sheet.write_row(0, 0, header, bold)
-        for r, row in enumerate(body, start=1):
-            for c, value in enumerate(row):
-                if isinstance(value, Decimal):
-                    sheet.write_number(r, c, float(value))
-                elif isinstance(value, int | float):
-                    sheet.write_number(r, c, value)
-                else:
-                    sheet.write_string(r, c, "" if value is None else str(value))
-            if progress and r % BATCH == 0:
-                progress(BATCH)
-    book.close()
-
-
 def xlsx_file(actor: Any, f: ExportFilter, progress: Callable[[int], None] | None = None) -> IO[bytes]:
     """The raw entries as an XLSX in a temporary file (deleted when closed), rewound for streaming."""
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the caller streams and closes it)
-    write_xlsx(handle.name, [("Tidsposter", HEADER, rows(actor, f))], progress)
-    handle.seek(0)
-    return handle
+    return xlsx_tempfile([("Tidsposter", HEADER, rows(actor, f))], progress)
 
 
-def stream_file(handle: IO[bytes], chunk: int = 64 * 1024) -> Iterator[bytes]:
-    try:
-        while data := handle.read(chunk):
-            yield data
-    finally:
-        handle.close()

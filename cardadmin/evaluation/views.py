@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cardadmin import spreadsheet
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
@@ -94,10 +95,7 @@ def pack_xlsx() -> Any:
     built = pack.build(year)
     exports.record_export(current_user, _year_filter(year), "pack.xlsx")
     db.session.commit()
-    import tempfile
-
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by stream_file)
-    exports.write_xlsx(handle.name, [
+    handle = spreadsheet.xlsx_tempfile([
         ("Sammanfattning", ["Mått", "Värde"], pack.summary_rows(built)),
         ("Per vecka", pack.WEEK_HEADER, pack.week_rows(built)),
         ("Per aktivitet", ["Aktivitet", *[s.name + " (h)" for s in built.sites], "Totalt (h)"],
@@ -105,8 +103,7 @@ def pack_xlsx() -> Any:
         ("Per organisation", pack.ORG_HEADER, pack.organisation_rows(built)),
         ("Tidsposter", exports.HEADER, exports.rows(current_user, _year_filter(year))),
     ])
-    handle.seek(0)
-    return _download(exports.stream_file(handle), f"utvarderingspaket-{year or 'alla'}.xlsx",
+    return _download(spreadsheet.stream_file(handle), f"utvarderingspaket-{year or 'alla'}.xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -184,7 +181,7 @@ def export_page() -> Any:
                          "tidsposter.csv", "text/csv; charset=utf-8")
     if fmt == "xlsx":
         handle = exports.xlsx_file(current_user, f)
-        return _download(exports.stream_file(handle), "tidsposter.xlsx",
+        return _download(spreadsheet.stream_file(handle), "tidsposter.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     options = {
         "desks": db.session.scalars(select(Desk).order_by(Desk.name)),

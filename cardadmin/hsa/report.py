@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from cardadmin.db import db
 from cardadmin.hsa.models import ACTIONS, HsaChange
 from cardadmin.hsa.rules import report_scope
 from cardadmin.identifiers import format_org_number
+from cardadmin.spreadsheet import neutralise, xlsx_tempfile
 
 HEADER = ["Organisation", "Organisationsnummer", "Period", "Typ av period", "Skapade", "Ändrade", "Borttagna"]
 
@@ -68,28 +68,18 @@ def billing_rows(actor: Any, *, year: int | None = None) -> list[BillingRow]:
 
 
 def csv_lines(rows: list[BillingRow]) -> Iterator[str]:
-    """CSV for Swedish spreadsheets: semicolons, UTF-8 with a byte-order mark so Excel reads å ä ö."""
+    """CSV for Swedish spreadsheets: semicolons, UTF-8 with a byte-order mark so Excel reads å ä ö; text that a
+    spreadsheet would run as a formula is neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     yield "\ufeff"
     for cells in [HEADER] + [r.cells() for r in rows]:
-        writer.writerow(cells)
+        writer.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
 
 
 def xlsx_file(rows: list[BillingRow]) -> Any:
-    """An XLSX workbook written with openpyxl's write_only mode (rows go to disk as they are written, memory
-    stays flat) into a temporary file the caller streams and closes."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("HSA-poster")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row.cells())
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the response streams and closes it)
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    """The report as an XLSX in a temporary file the response streams and closes."""
+    return xlsx_tempfile([("HSA-poster", HEADER, (r.cells() for r in rows))])
