@@ -6,6 +6,7 @@ Services flush; the edges (views, API handlers, CLI commands) commit once or rol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,6 +127,11 @@ class Database:
 
 
 db = Database()
+
+
+def one_of(column: str, values: Iterable[Any]) -> str:
+    """A CHECK constraint's SQL: ``column`` holds one of ``values`` (an enum's members)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 def starts_with(column: Any, prefix: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import date, timedelta
 from email import message_from_bytes, policy
@@ -17,7 +18,7 @@ from cardadmin.orders import service, sweep
 from cardadmin.orders.models import Card, Order, Revocation
 from cardadmin.orders.states import Status
 from cardadmin.outbox import delivery
-from cardadmin.outbox.delivery import SmtpTransport, deliver_pending
+from cardadmin.outbox.delivery import SmtpTransport, build_email, deliver_pending
 from cardadmin.outbox.models import MessageKind, MessageStatus, OutboxMessage
 from tests.conftest import World, build_world
 from tests.test_orders_service import order_for, to_status
@@ -281,4 +282,25 @@ def test_sweep_days_are_configurable(app: Any, w: World) -> None:
         order = to_status(w, order_for(w), Status.AT_DESK)
         waited(order, 40)
     result = app.test_cli_runner().invoke(args=["sweep", "--uncollected-days", "35"])
-    assert "Spärras (ej uthämtat)" in result.output and "inom 35 dagar" not in result.output
+    assert result.exit_code == 0 and "Spärras (ej uthämtat)" in result.output, result.output
+    with app.app_context():
+        revocation = db.session.scalar(select(Revocation))
+        assert revocation.reason == "not_collected" and "inom 35 dagar" in revocation.requested_by
+    # The configured 90 days would have left this 40-day-old card waiting (and only reminded it).
+    assert re.search(r"Spärras \(ej uthämtat\)\s+\d+\s+\d+\s+40\s+klart", result.output), result.output
+
+
+def test_an_address_no_mail_header_may_hold_fails_that_message_only(w: World) -> None:
+    set_orderer_mail(w, "orderer@example.se")
+    first = order_for(w, "P1")
+    service.approve(user(w, "ra_officer"), first.id)
+    db.session.commit()
+    user(w, "orderer").email = "evil@example.se\nBcc: all@example.se"
+    db.session.commit()
+    second = order_for(w, "P2")
+    service.approve(user(w, "ra_officer"), second.id)
+    db.session.commit()
+    transport = RecordingTransport()
+    transport.send = lambda message: build_email(message, "kort@example.se") and transport.sent.append(message.id)
+    report = deliver_pending(transport)
+    assert report.sent == 1 and report.retrying == 1 and "ValueError" in report.errors[0]

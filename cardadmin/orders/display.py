@@ -9,7 +9,13 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from cardadmin.db import utcnow
-from cardadmin.orders.models import DOCUMENT_LABELS, ORDER_TYPE_LABELS, REVOCATION_LABELS
+from cardadmin.orders.models import (
+    DOCUMENT_LABELS,
+    ORDER_TYPE_LABELS,
+    REVOCATION_LABELS,
+    SUPPORT_CHANNEL_LABELS,
+    SUPPORT_KIND_LABELS,
+)
 from cardadmin.orders.states import STATUS_LABELS
 
 ACTION_LABELS = {
@@ -62,6 +68,8 @@ def register_filters(bp: Blueprint) -> None:
     bp.add_app_template_filter(lambda s: _label(DOCUMENT_LABELS, s), "document_label")
     bp.add_app_template_filter(lambda s: _label(REVOCATION_LABELS, s), "revocation_label")
     bp.add_app_template_filter(lambda s: _label(ACTION_LABELS, s), "action_label")
+    bp.add_app_template_filter(lambda s: _label(SUPPORT_KIND_LABELS, s), "support_kind_label")
+    bp.add_app_template_filter(lambda s: _label(SUPPORT_CHANNEL_LABELS, s), "support_channel_label")
     bp.add_app_template_filter(_data, "audit_data")
     bp.add_app_template_filter(days_since, "days_since")
     bp.add_app_template_global(WARN_DAYS, "WARN_DAYS")

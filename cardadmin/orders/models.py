@@ -9,14 +9,10 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cardadmin.accounts.models import Desk, Organisation, User
-from cardadmin.db import Base, UTCDateTime, utcnow
+from cardadmin.db import Base, UTCDateTime, one_of, utcnow
 from cardadmin.errors import Conflict
 from cardadmin.orders.states import Status
 from cardadmin.people.models import Person
-
-
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class OrderType(StrEnum):
@@ -178,8 +174,8 @@ class Order(Base):
     replaces_card: Mapped[Card | None] = relationship(foreign_keys=[replaces_card_id])
 
     __table_args__ = (
-        CheckConstraint(_in("status", Status), name="status"),
-        CheckConstraint(_in("order_type", OrderType), name="order_type"),
+        CheckConstraint(one_of("status", Status), name="status"),
+        CheckConstraint(one_of("order_type", OrderType), name="order_type"),
         # RA queue: status + organisation, oldest first, keyset on (created_at, id).
         Index("ix_card_order_ra_queue", "status", "organisation_id", "created_at", "id"),
         # Desk queue: status + desk, same keyset.
@@ -237,7 +233,7 @@ class Revocation(Base):
     card: Mapped[Card] = relationship()
     recorded_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (CheckConstraint(_in("reason", RevocationReason), name="reason"),)
+    __table_args__ = (CheckConstraint(one_of("reason", RevocationReason), name="reason"),)
 
 
 @event.listens_for(Revocation, "before_delete")
@@ -271,8 +267,8 @@ class SupportCase(Base):
     desk: Mapped[Desk | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint(_in("kind", SupportKind), name="kind"),
-        CheckConstraint(_in("channel", SupportChannel), name="channel"),
+        CheckConstraint(one_of("kind", SupportKind), name="kind"),
+        CheckConstraint(one_of("channel", SupportChannel), name="channel"),
         CheckConstraint("minutes_spent BETWEEN 0 AND 1440", name="minutes"),
         Index("ix_support_case_desk", "desk_id", "created_at"),
     )

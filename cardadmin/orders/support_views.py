@@ -13,7 +13,7 @@ from cardadmin.db import db
 from cardadmin.errors import NotFound
 from cardadmin.orders import support
 from cardadmin.orders.forms import ResolveSupportForm, SupportForm
-from cardadmin.orders.models import SUPPORT_CHANNEL_LABELS, SUPPORT_KIND_LABELS, Card
+from cardadmin.orders.models import Card
 from cardadmin.orders.queries import visible_cards
 from cardadmin.orders.service import normalise_card_number
 from cardadmin.people.models import Person
@@ -26,16 +26,6 @@ from cardadmin.web import attempt, form_status
 bp = Blueprint("support", __name__, url_prefix="/support")
 DESK_STAFF = (Role.CARD_ADMIN, Role.ADMIN)
 PAGE = 100
-
-
-@bp.app_template_filter("support_kind_label")
-def _kind_label(value: str) -> str:
-    return SUPPORT_KIND_LABELS.get(value, value)  # type: ignore[call-overload]
-
-
-@bp.app_template_filter("support_channel_label")
-def _channel_label(value: str) -> str:
-    return SUPPORT_CHANNEL_LABELS.get(value, value)  # type: ignore[call-overload]
 
 
 @bp.route("/")

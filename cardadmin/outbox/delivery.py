@@ -134,7 +134,7 @@ def deliver_pending(transport: Transport, *, limit: int = 500) -> DeliveryReport
     for message in _claimed(limit):
         try:
             transport.send(message)
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: an address no header may hold
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = MessageStatus.FAILED

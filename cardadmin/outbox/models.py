@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cardadmin.db import Base, UTCDateTime, utcnow
+from cardadmin.db import Base, UTCDateTime, one_of, utcnow
 
 
 class MessageKind(StrEnum):
@@ -46,7 +46,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        CheckConstraint(f"kind IN ({', '.join(repr(str(k)) for k in MessageKind)})", name="kind"),
-        CheckConstraint(f"status IN ({', '.join(repr(str(s)) for s in MessageStatus)})", name="status"),
+        CheckConstraint(one_of("kind", MessageKind), name="kind"),
+        CheckConstraint(one_of("status", MessageStatus), name="status"),
         Index("ix_outbox_message_status", "status", "id"),
     )
