@@ -185,3 +185,20 @@ def test_down_server(app: Any, w: World) -> None:
         port = sock.getsockname()[1]  # nothing listens here once the socket closes
     result = sync(app, f"ldap://127.0.0.1:{port}", "--apply")
     assert result.exit_code == 2 and "svarar inte (ingen anslutning)" in result.output, result.output
+
+
+def test_an_unreadable_entry_removes_nothing_and_a_sub_tree_sync_leaves_the_rest(app: Any, w: World,
+                                                                                 slapd: Slapd) -> None:
+    assert "Synkad" in sync(app, slapd.url, "--apply").output
+    # Per Pil's entry now has two surnames: the sync cannot read it, so it must not look "gone".
+    slapd.ldapadd(f"dn: hsaIdentity={ORG}-1021,{LASARETT}\nchangetype: modify\nadd: sn\nsn: Andra\n\n",
+                  modify=True)
+    result = sync(app, slapd.url, "--apply")
+    assert "Inga poster tas bort" in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Person.removed_at).where(Person.hsa_id == f"{ORG}-1021")) is None
+    # A sync of one department's sub-tree never removes entries that live outside it.
+    result = sync(app, slapd.url, "--apply", "--base", AVD)
+    with app.app_context():
+        removed = db.session.scalars(select(Person.hsa_id).where(Person.removed_at.is_not(None))).all()
+        assert removed == [], result.output

@@ -165,11 +165,17 @@ def read_directory(options: DirectoryOptions) -> Iterator[tuple[str, Record | st
 # ---------------------------------------------------------------- comparing and applying
 
 
-def register_digests() -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
-    """HSA-ID → (id, digest of the record) for units and current persons."""
-    units = {r.hsa_id: (unit_id, hash(r)) for unit_id, r in export.unit_records(None)}
-    persons = {r.hsa_id: (person_id, hash(r)) for person_id, r in export.person_records(None)}
-    return units, persons
+def register_digests() -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], dict[str, set[str]]]:
+    """HSA-ID → (id, digest of the record) for units and current persons, and for each entry the units it
+    hangs under (a person's primary unit, a unit's parent)."""
+    units, persons, under = {}, {}, {}
+    for unit_id, r in export.unit_records(None):
+        units[r.hsa_id] = (unit_id, hash(r))
+        under[r.hsa_id] = {r.parent_hsa_id} if r.parent_hsa_id else set()
+    for person_id, r in export.person_records(None):
+        persons[r.hsa_id] = (person_id, hash(r))
+        under[r.hsa_id] = set(r.unit_hsa_ids[:1])  # the primary unit: where the entry lives in the tree
+    return units, persons, under
 
 
 def _old_record(record: Record, entry_id: int) -> Record:
@@ -195,8 +201,10 @@ def run_sync(ctx: ChangeContext, entries: Iterator[tuple[str, Record | str]], *,
              on_entry: Callable[[], None] | None = None) -> SyncResult:
     """Compare (and with ``apply`` change) the register; the caller commits when apply is true."""
     result = SyncResult(apply=apply)
-    units, persons = register_digests()
+    units, persons, under = register_digests()
     owners: set[str] = set()
+    read_units: set[str] = set()  # units the directory showed in this run (the part of the tree read)
+    unreadable = 0
     unit_id = importer._UnitIds()
     def attempt(action: Callable[[], Any], what: str) -> bool:
         if not apply:
@@ -214,8 +222,11 @@ def run_sync(ctx: ChangeContext, entries: Iterator[tuple[str, Record | str]], *,
             on_entry()
         if isinstance(record, str):
             result.problem(record)
+            unreadable += 1
             continue
         owners.add(organisation_number_of(record.hsa_id))
+        if isinstance(record, UnitRecord):
+            read_units.add(record.hsa_id)
         table = units if isinstance(record, UnitRecord) else persons
         known = table.pop(record.hsa_id, None)
         if known is None:
@@ -237,13 +248,24 @@ def run_sync(ctx: ChangeContext, entries: Iterator[tuple[str, Record | str]], *,
         if attempt(lambda r=record, i=entry_id: _update(ctx, r, i, unit_id), dn):
             result.changed += 1
             result.show("changed", f"~ {_describe(record)}: {shown}")
+    if unreadable:
+        # An entry the directory returned but we could not read would look gone: remove nothing this run.
+        result.problem(f"Inga poster tas bort i den här körningen: {unreadable} poster i katalogen "
+                       "kunde inte läsas. Rätta dem och kör igen.")
+        persons, units = {}, {}
+
+    def is_gone(hsa_id: str) -> bool:
+        """Missing from the directory within the part of the tree this run read (a sync of one sub-tree never
+        removes what lies outside it); entries hanging under no unit that was read are left alone."""
+        return organisation_number_of(hsa_id) in owners and bool(under.get(hsa_id, set()) & read_units)
+
     for hsa_id, (person_id, _digest) in persons.items():
-        if organisation_number_of(hsa_id) in owners and attempt(
+        if is_gone(hsa_id) and attempt(
                 lambda i=person_id: service.remove_person_entry(ctx, i), hsa_id):
             result.gone += 1
             result.show("gone", f"- {hsa_id}")
     for hsa_id, (unit_id_gone, _digest) in units.items():
-        if organisation_number_of(hsa_id) in owners and attempt(
+        if is_gone(hsa_id) and attempt(
                 lambda i=unit_id_gone: service.remove_unit_entry(ctx, i), hsa_id):
             result.gone += 1
             result.show("gone", f"- {hsa_id} (enhet)")
