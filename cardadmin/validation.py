@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
@@ -9,9 +11,15 @@ from cardadmin.db import db
 from cardadmin.errors import Conflict, InvalidInput
 from cardadmin.identifiers import parse_hsa_id
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
+    """Trimmed text within ``max_length``; control characters (NUL and the like, from a file, a directory or
+    a hostile form) are refused here rather than by the database (PostgreSQL refuses NUL with an error)."""
     value = (value or "").strip()
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{label} innehåller otillåtna tecken.", field=label)
     if required and not value:
         raise InvalidInput(f"{label} måste fyllas i.", field=label)
     if len(value) > max_length:

@@ -247,3 +247,35 @@ def test_unit_removal_refused_with_members_or_children(w: World) -> None:
     db.session.commit()
     assert db.session.get(Unit, child.id) is None
     assert [r.action for r in changelog.history("unit", child.id)] == ["created", "removed"]
+
+
+def test_control_characters_are_refused_by_the_shared_text_rule(w: World) -> None:
+    from cardadmin.validation import clean_text
+
+    with pytest.raises(InvalidInput, match="otillåtna tecken"):
+        service.create_person_entry(ctx(w), PersonEntryInput(hsa_id="SE2321000222-NUL1", given_name="Anna\x00",
+                                                             surname="Berg"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+    assert clean_text("rad ett\nrad två", "Beskrivning", max_length=100) == "rad ett\nrad två"
+
+
+def test_no_membership_in_a_unit_outside_the_actors_scope(w: World) -> None:
+    region_unit = unit(w)
+    with pytest.raises(Forbidden):
+        service.create_person_entry(ctx(w, "ra_kommun"), PersonEntryInput(
+            hsa_id="SE2120002650-K1", given_name="Kim", surname="Kommun", unit_ids=[region_unit.id]))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_an_entry_with_an_order_under_way_is_not_removed(w: World) -> None:
+    from cardadmin.orders import service as orders
+
+    made = person(w)
+    orders.create_order(user(w, "orderer"), person_id=made.id, order_type="new", desk_id=w.desk_id)
+    db.session.commit()
+    with pytest.raises(Conflict, match="pågående kortbeställning"):
+        service.remove_person_entry(ctx(w), made.id)
+    db.session.rollback()
+    assert db.session.get(Person, made.id).removed_at is None

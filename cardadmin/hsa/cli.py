@@ -115,7 +115,12 @@ def sync_command(url: str, base: str, bind_dn: str | None, password_file: Path |
 
     if bind_dn and password_file is None:
         raise InvalidInput("--bind-dn kräver --password-file.")
-    password = password_file.read_text(encoding="utf-8").splitlines()[0] if password_file else None
+    password = None
+    if password_file:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        if not lines or not lines[0]:
+            raise InvalidInput(f"Lösenordsfilen {password_file} är tom.")
+        password = lines[0]
     options = ldapsync.DirectoryOptions(url=url, base=base, bind_dn=bind_dn, password=password, timeout=timeout,
                                         page_size=page_size)
     seen = {"n": 0}

@@ -29,7 +29,7 @@ from cardadmin.hsa.rules import (
     require_in_scope,
 )
 from cardadmin.orders import states
-from cardadmin.orders.models import Card
+from cardadmin.orders.models import Card, Order
 from cardadmin.people import service as people
 from cardadmin.people.models import Person
 from cardadmin.roles import Role
@@ -123,8 +123,8 @@ def _resolve(ctx: ChangeContext, data: PersonEntryInput) -> tuple[str, int, list
     ctx.cache[("organisation", organisation_id)] = db.session.get(Organisation, organisation_id)
     require_in_scope(ctx.actor, organisation_id)
     unit_ids = list(dict.fromkeys(data.unit_ids))
-    for unit_id in unit_ids:
-        _unit(ctx, unit_id)
+    for unit_id in unit_ids:  # memberships only in units the actor may work with (the API takes any id)
+        require_in_scope(ctx.actor, _unit(ctx, unit_id).organisation_id)
     return hsa_id, organisation_id, unit_ids, warnings
 
 
@@ -217,6 +217,11 @@ def remove_person_entry(ctx: ChangeContext, person_id: int) -> Person:
         Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)))
     if live:
         raise Conflict(f"{person.hsa_id} har ett aktivt eller utlämnat kort. Spärra kortet innan posten tas bort.")
+    pending = db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.person_id == person.id, Order.status.in_(states.OPEN)))
+    if pending:  # the order would go on to produce a card for an entry that no longer exists
+        raise Conflict(f"{person.hsa_id} har en pågående kortbeställning. Makulera eller avslå den innan posten "
+                       "tas bort.")
     person.removed_at = utcnow()
     db.session.flush()
     audit.record(db.session, ctx.actor, "hsa.person.remove", "person", person.id, {"hsa_id": person.hsa_id},
