@@ -13,7 +13,8 @@ TEST_HSA_PREFIX = "TSTNMT"
 _HSA_ID = re.compile(r"^(?P<prefix>SE|TSTNMT)(?P<org>\d{10})-(?P<local>[A-Za-z0-9]+)$")
 _PERSONNUMMER = re.compile(r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})[-+]?(?P<tail>\d{4})$")
 # Anything that looks like a personal identity number inside free text (12 or 10 digits, optional separator).
-_PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?(\d{6})[-+]?(\d{4})(?!\d)")
+# Separators people type between birth date and number: - + space, en/em dash, non-breaking space.
+_PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?(\d{6})[-+\s\u2013\u2014\u00a0]?(\d{4})(?!\d)")
 
 
 def luhn_ok(digits: str) -> bool:

@@ -20,6 +20,7 @@ from cardadmin import audit
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
+from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
 from cardadmin.spreadsheet import neutralise, xlsx_tempfile
 from cardadmin.timelog.models import SHEET_LABELS, Activity, SheetStatus, TimeEntry, Timesheet
@@ -88,6 +89,12 @@ def count(actor: Any, f: ExportFilter) -> int:
     return int(db.session.scalar(select(func.count()).select_from(TimeEntry).where(*_conditions(actor, f))) or 0)
 
 
+def safe_note(note: str) -> str:
+    """A note as an export writes it: any personal identity number masked (the service refuses them; this is
+    the second line), and no formula a spreadsheet would run."""
+    return neutralise(scrub_personnummer(note))
+
+
 def totals(actor: Any, f: ExportFilter) -> dict[str, Any]:
     stmt = select(func.count(), func.coalesce(func.sum(TimeEntry.minutes), 0),
                   func.coalesce(func.sum(TimeEntry.km_avoided), 0)).where(*_conditions(actor, f))
@@ -154,7 +161,7 @@ def rows(actor: Any, f: ExportFilter, session: Session | None = None) -> Iterato
         yield [entry_id, str(day), f"{year}-W{week:02d}", _clock(start), _clock(end), minutes,
                Decimal(minutes) / 60, username, full_name, names.desks[desk_id], names.periods[period_id],
                names.activities[activity_id], names.organisations[org_id], persons, journeys, Decimal(str(km)),
-               neutralise(note), names.status[sheet_id]]
+               safe_note(note), names.status[sheet_id]]
 
 
 def _csv_field(text: str, delimiter: str) -> str:
@@ -192,7 +199,7 @@ def csv_chunks(actor: Any, f: ExportFilter, *, bom: bool = False, semicolon: boo
         lines.append(f"{entry_id}{sep}{day}{sep}{year}-W{week:02d}{sep}{_clock(start)}{sep}{_clock(end)}{sep}"
                      f"{minutes}{sep}{hours[minutes]}{sep}{users[user_id]}{sep}{desks[desk_id]}{sep}"
                      f"{periods[period_id]}{sep}{activities[activity_id]}{sep}{orgs[org_id]}{sep}{persons}{sep}"
-                     f"{journeys}{sep}{kms}{sep}{q(neutralise(note)) if note else ''}{sep}{status[sheet_id]}\r\n")
+                     f"{journeys}{sep}{kms}{sep}{q(safe_note(note)) if note else ''}{sep}{status[sheet_id]}\r\n")
         if len(lines) == BATCH:
             yield "".join(lines).encode("utf-8")
             lines.clear()
