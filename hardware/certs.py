@@ -31,8 +31,9 @@ def load_certificate(der: bytes) -> x509.Certificate:
         list(cert.extensions)
     except UnsupportedAlgorithm as exc:
         raise CardRejected(f"the certificate's key type is not supported ({exc})") from exc
-    except ValueError as exc:
-        raise MalformedResponse(f"certificate does not parse ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - ValueError, DuplicateExtension, UnsupportedGeneralNameType, ...:
+        # whatever a hostile card or agent sends, it is a malformed answer, never an exception further up
+        raise MalformedResponse(f"certificate does not parse ({type(exc).__name__}: {exc})") from exc
     return cert
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cardadmin.desk.agent import ApiClient, Backoff, DeskAgent, desk_agent_command
@@ -88,3 +89,37 @@ def test_agent_refuses_a_bad_start(tmp_path: Path) -> None:
     empty.write_text("\n")
     assert "tom" in CliRunner().invoke(desk_agent_command, ["--server", "https://k.example", "--token-file",
                                                             str(empty)]).output
+
+
+def test_the_agent_follows_no_redirect_with_its_token() -> None:
+    """A server answering 302 to another address gets no second request (urllib would carry the bearer token
+    along); the agent reports the redirect as an API error."""
+    import http.server
+
+    from cardadmin.desk.agent import ApiError
+
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            seen.append(f"{self.path} {self.headers.get('Authorization')}")
+            if self.path.startswith("/api/"):
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/elsewhere")
+            else:
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ApiClient(f"http://127.0.0.1:{server.server_port}", "ca_secret", timeout=5)
+        with pytest.raises(ApiError) as info:
+            client.card_order("9752000000000001", None)
+        assert info.value.status == 302
+        assert len(seen) == 1 and seen[0].startswith("/api/v1/desk/card-orders")
+    finally:
+        server.shutdown()

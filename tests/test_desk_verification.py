@@ -332,3 +332,23 @@ def test_one_challenge_posted_twice_at_once_is_stored_once(make_app: Any, desk_p
     with apps[0].app_context():
         assert db.session.scalar(select(func.count()).select_from(CardVerification)) == 1
         assert len(audit_rows("card.verify")) == 1 and audit.verify(db.session).ok
+
+
+def test_a_posted_key_the_policy_cannot_check_is_a_failed_possession_check_not_an_error() -> None:
+    """An Ed25519 authentication certificate with a signature (a hostile or odd desk agent): the proof of
+    possession fails with the reason; nothing raises."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    from cardadmin.desk.posted import _possession_check
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "odd")])
+    now = datetime.now(UTC)
+    cert = (cx509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1)).sign(key, None))
+    check = _possession_check(cert, b"challenge", key.sign(b"challenge"), True)
+    assert check.passed is False and "cannot be checked" in check.reason

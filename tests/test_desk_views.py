@@ -140,3 +140,33 @@ def test_poll_and_page_show_a_stored_result_with_swedish_check_names(desk: Any) 
         card_id = db.session.get(Order, order_id).card_id
     card_page = client.get(f"/kort/{card_id}").get_data(as_text=True)
     assert card_page.count("Kortverifiering i läsaren") == 2  # both attempts in the card's history
+
+
+def test_an_ra_officer_card_admin_of_another_desk_sees_nothing_through_the_error_page(desk: Any,
+                                                                                        new_client: Any) -> None:
+    """The PIN form's error page runs the hand-over page's desk rule: a user who may see the order as RA officer
+    but works at another desk gets a 403, not the hand-over page with the holder's data."""
+    app, world, _profile, order_id, _client = desk
+    from cardadmin.roles import Role
+    from tests.test_people import add_user
+
+    with app.app_context():
+        add_user(world, "ka_ra_umea", [Role.CARD_ADMIN, Role.RA_OFFICER], world.region_id, [world.other_desk_id])
+    other = new_client(app)
+    other.login("ka_ra_umea")
+    answer = other.post_form(f"/utlamning/{order_id}/verifiera", {"pin": ""})
+    assert answer.status_code == 403 and person_hsa_id() not in answer.get_data(as_text=True)
+    assert _stored(app) == 0
+
+
+def test_the_local_reader_is_refused_through_a_proxy(desk: Any, new_client: Any) -> None:
+    """A browser behind a proxy on this computer arrives from 127.0.0.1 too; the proxy's header gives it away."""
+    app, _world, _profile, order_id, _client = desk
+    proxied = new_client(app)
+    proxied.environ_base["HTTP_X_FORWARDED_FOR"] = "10.1.2.3"  # from login on, as a proxy would send it
+    proxied.login("card_admin")
+    answer = proxied.get("/utlamning/kortlasare/kort")
+    assert answer.status_code == 403 and "egen dator" in answer.get_json()["error"]["message"]
+    refused = proxied.post_form(f"/utlamning/{order_id}/verifiera", {"pin": PIN})
+    assert refused.status_code == 403 and "egen dator" in refused.get_data(as_text=True)
+    assert _stored(app) == 0

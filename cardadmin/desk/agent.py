@@ -45,6 +45,17 @@ class ServerUnreachable(Exception):
     pass
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a 30x and send the bearer token along to wherever it points (http, another host):
+    the agent follows none; a redirect is an answer it reports."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class ApiClient:
     """The few API calls the agent makes, over urllib (nothing to install on the desk PC)."""
 
@@ -59,7 +70,7 @@ class ApiClient:
             "Authorization": f"Bearer {self.token}", "Accept": "application/json",
             **({"Content-Type": "application/json"} if data is not None else {})})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (checked: http/https)
+            with _OPENER.open(request, timeout=self.timeout) as response:  # (checked: http/https)
                 return dict(json.load(response))
         except urllib.error.HTTPError as exc:
             try:

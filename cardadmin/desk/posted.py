@@ -191,14 +191,22 @@ def recheck(posted: Posted, *, hsa_id: str, card_number: str, challenge: bytes, 
         check = Check(CHECK_POSSESSION, None, "not run: no authentication certificate", required)
     elif posted.signature is None:
         check = Check(CHECK_POSSESSION, None, "not run: no signature posted", required)
-    elif signature_is_valid(auth, challenge, posted.signature):
-        check = Check(CHECK_POSSESSION, True, "the card signed the server's challenge with the authentication key "
-                      "(checked on the server)", required)
     else:
-        check = Check(CHECK_POSSESSION, False, "the signature does not verify against the authentication "
-                      "certificate for the server's challenge", required)
+        check = _possession_check(auth, challenge, posted.signature, required)
     result.checks[index] = check
     return result
+
+
+def _possession_check(auth: x509.Certificate, challenge: bytes, signature: bytes, required: bool) -> Check:
+    try:
+        valid = signature_is_valid(auth, challenge, signature)
+    except HardwareError as exc:  # e.g. a key type the policy cannot check (Ed25519, DSA): a failed check
+        return Check(CHECK_POSSESSION, False, f"the signature cannot be checked: {exc}", required)
+    if valid:
+        return Check(CHECK_POSSESSION, True, "the card signed the server's challenge with the authentication key "
+                     "(checked on the server)", required)
+    return Check(CHECK_POSSESSION, False, "the signature does not verify against the authentication certificate "
+                 "for the server's challenge", required)
 
 
 def challenge_digest(challenge: bytes) -> str:

@@ -25,7 +25,6 @@ from cardadmin.desk.messages import check_label, outcome_label, stored_error_mes
 from cardadmin.desk.models import CardVerification
 from cardadmin.desk.settings import local_reader_enabled
 from cardadmin.errors import CardAdminError, Forbidden
-from cardadmin.orders import queries
 from cardadmin.roles import Role
 from cardadmin.security import allow
 
@@ -47,10 +46,18 @@ def _json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _require_this_computer(message: str) -> None:
+    """The local reader is this computer's: only a browser on it may use it (a request that came through a
+    proxy is not from this computer, whatever its address looks like)."""
+    if request.remote_addr not in LOOPBACK or request.headers.get("X-Forwarded-For"):
+        raise Forbidden(message)
+
+
 def _render_hand_over(order_id: int, status: int) -> Any:
+    from cardadmin.orders.desk_views import _my_desk_order
     from cardadmin.orders.forms import HandOverForm
 
-    order = queries.get_order(current_user, order_id)
+    order = _my_desk_order(order_id)  # the same desk rule as the hand-over page itself
     return render_template("orders/hand_over.html", order=order, form=HandOverForm(formdata=None)), status
 
 
@@ -58,8 +65,7 @@ def _render_hand_over(order_id: int, status: int) -> Any:
 @allow(Role.CARD_ADMIN)
 def verify_card(order_id: int) -> Any:
     form = VerifyCardForm()
-    if request.remote_addr not in LOOPBACK:
-        raise Forbidden("PIN-koden får bara skrivas in på kortutlämningens egen dator. Använd skrivbordsagenten.")
+    _require_this_computer("PIN-koden får bara skrivas in på kortutlämningens egen dator. Använd skrivbordsagenten.")
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
@@ -86,6 +92,7 @@ def verify_card(order_id: int) -> Any:
 @_json_errors
 def read_card() -> Any:
     """The card number (and HSA-ID) of the card in this computer's reader, for "Läs från kortläsaren"."""
+    _require_this_computer("Kortläsaren kan bara läsas från kortutlämningens egen dator.")
     return jsonify(verification.read_card_at_reader(current_user, current_app.config))
 
 

@@ -31,13 +31,13 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
-  // A card verified in the reader has proved its number: offer it in the hand-over form if it is empty.
+  // A card the desk agent verifies while this page is open has proved its number: offer it in the hand-over
+  // form if that is empty. Not on page load: an old verification must not stand in for reading the card.
   function offerVerifiedNumber() {
     var verified = document.querySelector("[data-verified-card-number]");
     var field = document.getElementById("card_number");
     if (verified && field && !field.value) { field.value = verified.getAttribute("data-verified-card-number"); }
   }
-  offerVerifiedNumber();
 
   document.querySelectorAll("[data-verification-poll]").forEach(function (box) {
     var url = box.getAttribute("data-verification-poll");

@@ -54,7 +54,9 @@ def test_hand_over_page_verifies_the_card_in_the_reader(app: Any, live_server: s
         page.get_by_label("Kortinnehavarens PIN-kod (legitimering)").fill(PIN)
         page.get_by_role("button", name="Verifiera kort").click()
         expect(page.get_by_text("Kortet är verifierat: alla kontroller godkändes.")).to_be_visible()
-        # The verified card's number is offered in the hand-over form after the page reloads.
+        # The page reloaded: a verification never fills in the number the hand-over checks; reading the card does.
+        expect(page.get_by_label("Kortnummer på kortet som lämnas ut")).to_have_value("")
+        page.get_by_role("button", name="Läs från kortläsaren").click()
         expect(page.get_by_label("Kortnummer på kortet som lämnas ut")).to_have_value(profile.card_number or "")
         for label in ("HSA-id stämmer", "Kortnummer stämmer", "Kedja till betrodd utfärdare", "Giltigt nu",
                       "Inte spärrat (CRL)", "Kortet har den privata nyckeln (PIN)"):

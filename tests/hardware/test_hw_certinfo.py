@@ -106,3 +106,20 @@ def test_corrupted_certificates_never_crash(profiles: dict[str, CardProfile]) ->
         except ValueError:
             continue
         json.dumps(info)
+
+
+def test_hostile_certificates_are_malformed_answers_not_exceptions(profiles: dict[str, CardProfile]) -> None:
+    """A certificate with a duplicated extension (cryptography raises DuplicateExtension, not a ValueError) is a
+    MalformedResponse from load_certificate, as every other unusable certificate is."""
+    from asn1crypto import x509 as asn1_x509
+
+    from hardware.certs import load_certificate
+    from hardware.errors import MalformedResponse
+
+    der = profiles["p256"].slots[0x9A].certificate().public_bytes(serialization.Encoding.DER)
+    cert = asn1_x509.Certificate.load(der)
+    extensions = cert["tbs_certificate"]["extensions"]
+    extensions.append(extensions[0].copy())
+    hostile = cert.dump(force=True)
+    with pytest.raises(MalformedResponse, match="DuplicateExtension"):
+        load_certificate(hostile)
