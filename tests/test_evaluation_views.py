@@ -84,6 +84,19 @@ def test_export_page_filters_and_downloads(app, client, pilot):
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     bad = client.get("/utvardering/export?from=not-a-date")
     assert bad.status_code == 400 and "ÅÅÅÅ-MM-DD" in bad.get_data(as_text=True)
+    # A filter that is no id is refused, not ignored (ignoring it would export everything in scope).
+    for query in ("desk_id=abc", "user_id=12x", "organisation_id=-1"):
+        wrong = client.get(f"/utvardering/export?format=csv&{query}")
+        assert wrong.status_code == 400 and "Ogiltigt val i filtret" in wrong.get_data(as_text=True), query
+
+
+def test_the_dashboards_are_the_evaluations_not_an_ra_officers(new_client, pilot):
+    """They show every municipality's hours and money; an RA officer exports their own municipality instead."""
+    ra = new_client()
+    ra.login("ra_officer")
+    for path in ("/utvardering/", "/utvardering/manad"):
+        assert ra.get(path).status_code == 403, path
+    assert ra.get("/utvardering/export").status_code == 200
 
 
 def test_inputs_are_edited_and_bad_input_is_a_message(client, pilot):

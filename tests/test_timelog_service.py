@@ -129,6 +129,8 @@ def test_journeys_default_km_from_the_unit_desk_pair(pilot):
     row = service.create_entry(clerk, entry(pilot, start="10:00", end="10:30", journeys_avoided=1, km_avoided="95,5"))
     assert row.km_avoided == Decimal("95.5")
     assert len(_audit("journey_distance.save")[0]) == 1
+    with pytest.raises(InvalidInput, match="Enheten finns inte"):
+        service.save_distance(admin, desk_id=pilot.world.desk_id, unit_id=999_999, km="10")
 
 
 def test_week_53_and_the_year_boundary(pilot):

@@ -29,7 +29,9 @@ from cardadmin.timelog.models import SHEET_LABELS, Activity
 from cardadmin.web import attempt
 
 bp = Blueprint("evaluation", __name__, url_prefix="/utvardering")
-READERS = (Role.EVALUATOR, Role.ADMIN, Role.RA_OFFICER)
+# The dashboards show every site's and municipality's figures: the evaluation, not one organisation's follow-up
+# (an RA officer's own municipality is in "Exportera tid", scoped by the export service).
+READERS = (Role.EVALUATOR, Role.ADMIN)
 EXPORTERS = (Role.EVALUATOR, Role.ADMIN, Role.RA_OFFICER, Role.CARD_ADMIN)
 EDITORS = (Role.EVALUATOR, Role.ADMIN)
 
@@ -145,8 +147,13 @@ def _download(body: Any, filename: str, mimetype: str) -> Response:
 
 
 def _int(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    """A filter's id; a value that is no id is refused (ignoring it would silently widen the export)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isdigit() and len(raw) < 10):
+        raise InvalidInput("Ogiltigt val i filtret.", field=name)
+    return int(raw)
 
 
 def _date(name: str) -> date | None:

@@ -267,6 +267,8 @@ def save_distance(
     require_role(actor, Role.ADMIN)
     if db.session.get(Desk, desk_id) is None:
         raise NotFound("Kortutlämningen finns inte.")
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        raise InvalidInput("Enheten finns inte.", field="unit_id")
     value = rules.parse_amount(km, "Avstånd (km)", "km", maximum=Decimal("5000"), places=1)
     if value is None:
         raise InvalidInput("Ange avståndet i km.", field="km")

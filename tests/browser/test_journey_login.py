@@ -17,7 +17,7 @@ EXPECTED_MENU = {
     "orderer": {"Start", "Ny beställning", "Mina beställningar", "Mitt konto"},
     "card_admin": {"Start", "Utlämning", "Sök kort", "Support", "HSA-poster", "Min tid", "Exportera tid", "Mitt konto"},
     "ra_officer": {"Start", "Att godkänna", "Sök kort", "Support", "HSA-poster", "HSA-debitering", "Attestera tid",
-                   "Uppföljning", "Exportera tid", "Logg", "Mitt konto"},
+                   "Exportera tid", "Logg", "Mitt konto"},
     "evaluator": {"Start", "HSA-debitering", "Attestera tid", "Uppföljning", "Exportera tid", "Mitt konto"},
 }
 
