@@ -315,7 +315,7 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
         return result
     result.application = app.name
     try:
-        certs = {c.role: c.certificate for c in app.read_certificates() if c.role in _ROLES}
+        certs = {c.role: c.certificate for c in app.run(app.read_certificates) if c.role in _ROLES}
     except HardwareError as exc:
         result.error = exc
         checks.append(Check(CHECK_CARD, False, f"reading certificates: {_hardware_reason(exc)}"))
@@ -399,7 +399,7 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
         checks.append(Check(CHECK_POSSESSION, None, "not run: no authentication certificate", required))
     else:
         try:
-            proof = prove_possession(app, KeyRole.AUTHENTICATION, pin)
+            proof = app.run(lambda: prove_possession(app, KeyRole.AUTHENTICATION, pin))
         except HardwareError as exc:
             result.error = exc
             if isinstance(exc, InvalidPin):
@@ -421,7 +421,7 @@ def verify_connection(connection: Any, **kwargs: Any) -> VerificationResult:
     """Open the card's application on `connection` (any `CardConnection`) and `verify()` it; a card
     without a known application, or one that fails while opening, gives a result, not an exception."""
     try:
-        app = open_application(connection)
+        app = connection.run(lambda: open_application(connection))
     except HardwareError as exc:
         return verify(None, card_error=exc, **kwargs)
     return verify(app, **kwargs)
