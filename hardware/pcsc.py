@@ -6,7 +6,6 @@ NoReader, no card -> NoCard, card pulled -> CardRemoved, no answer in time -> Ca
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
@@ -139,6 +138,59 @@ def _pick_reader(readers: list[str], wanted: str | None) -> str:
     raise NoReader(wanted)
 
 
+class _Worker:
+    """A thread that runs card operations for one connection at a time, kept for the next connection when
+    that one closes (starting a thread for every verification cost about 0.1 ms). A worker that timed out
+    is still waiting on its card and is never reused."""
+
+    _idle: list[_Worker] = []
+    _idle_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._go = threading.Lock()
+        self._go.acquire()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._job: Callable[[], Any] | None = None
+        self._outcome: tuple[bool, Any] = (False, None)
+        thread = threading.Thread(target=self._loop, name="pcsc", daemon=True)
+        thread.start()
+        self.ident = thread.ident
+
+    @classmethod
+    def take(cls) -> _Worker:
+        with cls._idle_lock:
+            return cls._idle.pop() if cls._idle else cls()
+
+    def give_back(self) -> None:
+        with self._idle_lock:
+            if len(self._idle) < 4:
+                self._idle.append(self)
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            assert self._job is not None
+            try:
+                self._outcome = (True, self._job())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, who raises it
+                self._outcome = (False, exc)
+            self._job = None
+            self._done.release()
+
+    def call(self, job: Callable[[], T], timeout: float) -> T:
+        """`job()` on this worker; TimeoutError if it takes longer than `timeout` seconds."""
+        self._job = job
+        self._go.release()
+        if not self._done.acquire(timeout=timeout):
+            raise TimeoutError
+        ok, value = self._outcome
+        self._outcome = (False, None)
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
 class PcscConnection(CardConnection):
     """An open PC/SC card handle. Prefer `connect()` to constructing this directly.
 
@@ -160,8 +212,7 @@ class PcscConnection(CardConnection):
         self._atr: bytes | None = None
         self.exclusive = exclusive
         self.timeout = timeout
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._worker: int | None = None  # the worker thread's ident, once it has run something
+        self._worker: _Worker | None = None  # taken at the first unit, given back at close
         self._broken: HardwareError | None = None
         self._closed = False
 
@@ -176,23 +227,20 @@ class PcscConnection(CardConnection):
         return self._atr
 
     def run(self, operation: Callable[[], T]) -> T:
-        if threading.get_ident() == self._worker:
+        if self._on_worker():
             return operation()  # a unit inside a unit: already bounded
         return self._bounded(operation)
 
+    def _on_worker(self) -> bool:
+        return self._worker is not None and threading.get_ident() == self._worker.ident
+
     def _bounded(self, operation: Callable[[], T]) -> T:
         self._check_usable()
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcsc")
-
-        def on_worker() -> T:
-            self._worker = threading.get_ident()
-            return operation()
-
-        future = self._pool.submit(on_worker)
+        if self._worker is None:
+            self._worker = _Worker.take()
         try:
-            return future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
+            return self._worker.call(operation, self.timeout)
+        except TimeoutError:
             self._broken = CardTimeout(self.timeout)
             raise self._broken from None
 
@@ -203,7 +251,7 @@ class PcscConnection(CardConnection):
             raise CardRemoved("The card connection is closed.")
 
     def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
-        if threading.get_ident() != self._worker:
+        if not self._on_worker():
             return self._bounded(lambda: self.send_and_receive(apdu))
         self._check_usable()
         hresult, response = scard.SCardTransmit(self._hcard, self._protocol, list(apdu))
@@ -234,8 +282,8 @@ class PcscConnection(CardConnection):
         if self._closed:
             return
         self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
+        if self._worker is not None and self._broken is None:
+            self._worker.give_back()
         scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if disposition is None else disposition)
         scard.SCardReleaseContext(self._ctx)
 

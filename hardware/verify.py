@@ -44,6 +44,7 @@ from pyhanko_certvalidator.policy_decl import (
 
 from hardware.certs import card_number_of, hsa_id_of
 from hardware.errors import CardRejected, HardwareError, InvalidPin, PinBlocked
+from hardware.fastpath import trusted_unrevoked_paths
 from hardware.profiles import CardApplication, KeyRole, open_application, prove_possession
 from hardware.trust import load_certificates, load_crl, load_crls, load_trust_anchors  # noqa: F401 (re-exported)
 
@@ -226,7 +227,11 @@ def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate] = (
         return _Outcome(False, f"{type(exc).__name__}: {exc}")
     certs = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
     certs.reverse()
-    return _Outcome(True, f"{len(certs)} certificates to {certs[-1].subject.rfc4514_string()}", certs)
+    return _trusted(certs)
+
+
+def _trusted(path: list[x509.Certificate]) -> _Outcome:
+    return _Outcome(True, f"{len(path)} certificates to {path[-1].subject.rfc4514_string()}", path)
 
 
 def _clamped(moment: dt.datetime, cert: x509.Certificate) -> dt.datetime:
@@ -351,12 +356,19 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
     # The common case first: every certificate valid now, so one validation per certificate at `now` with
     # the CRLs (in one shared context) answers both "trusted path" and "not revoked". Any failure is
     # asked again as two separate questions below, so each check gets its own reason.
+    # The commonest PKI shape is answered first by the fast path (hardware/fastpath.py), which only ever
+    # says "trusted and not revoked" and leaves every other case to pyhanko-certvalidator.
     combined: dict[KeyRole, _Outcome] | None = None
     if all(_clamped(now, c) == now for c in certs.values()):
-        shared = _context(anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
-        combined = {r: _validate(c, context=shared) for r, c in certs.items()}
-        if not all(o.passed for o in combined.values()):
-            combined = None
+        fast = trusted_unrevoked_paths(list(certs.values()), anchors=trust_anchors, intermediates=intermediates,
+                                       crls=crls, now=now)
+        if fast is not None:
+            combined = {r: _trusted(path) for r, path in zip(certs, fast, strict=True)}
+        else:
+            shared = _context(anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
+            combined = {r: _validate(c, context=shared) for r, c in certs.items()}
+            if not all(o.passed for o in combined.values()):
+                combined = None
     chains = combined or {r: _validate(c, anchors=trust_anchors, intermediates=intermediates,
                                        moment=_clamped(now, c), crls=None) for r, c in certs.items()}
     checks.append(_combine(CHECK_CHAIN, {r: (o.passed, o.reason) for r, o in chains.items()}))
@@ -419,9 +431,20 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
 
 def verify_connection(connection: Any, **kwargs: Any) -> VerificationResult:
     """Open the card's application on `connection` (any `CardConnection`) and `verify()` it; a card
-    without a known application, or one that fails while opening, gives a result, not an exception."""
+    without a known application, or one that fails while opening, gives a result, not an exception.
+
+    The whole verification is one unit of card work (`CardConnection.run`): on PC/SC it is bounded once
+    by the connection's timeout. A card that falls silent therefore gives a result with only the card
+    check failed (CardTimeout): the checks already made are on the worker thread that still waits for it."""
+
+    def whole() -> VerificationResult:
+        try:
+            app = open_application(connection)
+        except HardwareError as exc:
+            return verify(None, card_error=exc, **kwargs)
+        return verify(app, **kwargs)
+
     try:
-        app = connection.run(lambda: open_application(connection))
+        return connection.run(whole)  # type: ignore[no-any-return]
     except HardwareError as exc:
         return verify(None, card_error=exc, **kwargs)
-    return verify(app, **kwargs)
