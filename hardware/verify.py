@@ -2,7 +2,10 @@
 
 `verify(app, ...)` runs a fixed list of named checks against an open `CardApplication` (any
 profile) and returns a `VerificationResult`. Path validation, validity and revocation are done by
-pyhanko-certvalidator (RFC 5280 path validation); this module only decides which questions to ask.
+pyhanko-certvalidator (RFC 5280 path validation); this module only decides which questions to ask. The
+usual PKI shape is answered first by cryptography's Rust path validator (hardware/fastpath.py), which
+can only say "trusted and not revoked" and leaves every other case, and every reason, to
+pyhanko-certvalidator.
 
 Errors: the policy never raises a `HardwareError`. When the card fails mid-way (removed, wrong PIN,
 blocked PIN, garbage answer), the check that was running fails with the cause as its reason, the
@@ -331,8 +334,9 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
     # 2-3. certificates present
     for role, name in ((KeyRole.AUTHENTICATION, CHECK_AUTH_CERT), (KeyRole.SIGNATURE, CHECK_SIGN_CERT)):
         if role in certs:
-            checks.append(Check(name, True, certs[role].subject.rfc4514_string()))
-            result.certificates.append(CertificateSummary.of(role, certs[role]))
+            summary = CertificateSummary.of(role, certs[role])
+            checks.append(Check(name, True, summary.subject))
+            result.certificates.append(summary)
         else:
             checks.append(Check(name, False, f"no {_ROLE_NAME[role]} certificate on the card"))
     if not certs:
