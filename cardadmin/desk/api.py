@@ -45,6 +45,6 @@ def desk_card_order() -> Any:
            "signature over its challenge", roles=(Role.CARD_ADMIN,),
            request_schema=object_schema("certificates", "challenge_token"))
 def desk_post_verification(order_id: int) -> Any:
-    row = verification.store_posted(g.api_user, order_id, json_body(), current_app.config)
+    row, created = verification.store_posted(g.api_user, order_id, json_body(), current_app.config)
     db.session.commit()
-    return jsonify(verification_json(row)), 201
+    return jsonify(verification_json(row)), 201 if created else 200

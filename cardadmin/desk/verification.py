@@ -223,8 +223,13 @@ def challenge_for(actor: User, order_id: int, secret_key: str) -> tuple[Order, b
     return order, challenge, token
 
 
-def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mapping[str, Any]) -> CardVerification:
-    """A desk agent's result: parsed, re-checked on the server (``posted.recheck``), stored like any other."""
+def store_posted(actor: User, order_id: int, body: dict[str, Any],
+                 config: Mapping[str, Any]) -> tuple[CardVerification, bool]:
+    """A desk agent's result: parsed, re-checked on the server (``posted.recheck``), stored like any other.
+    Returns the row and whether it is new. The agent posts again when an answer is lost on the way (a
+    timeout after the server stored it): the same user posting the same card's certificates for the same
+    challenge and order gets the stored result back instead of "already used". Anything else reusing a
+    challenge is refused: each challenge proves possession once."""
     from cardadmin.desk.posted import Posted, challenge_digest, open_challenge, recheck
 
     require_role(actor, Role.CARD_ADMIN)
@@ -232,8 +237,25 @@ def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mappi
     posted = Posted.parse(body, order.id)
     challenge = open_challenge(posted.challenge_token, order.id, config["SECRET_KEY"])
     digest = challenge_digest(challenge)
-    if db.session.scalar(select(CardVerification.id).where(CardVerification.challenge_sha256 == digest)):
+    stored = db.session.scalar(select(CardVerification).where(CardVerification.challenge_sha256 == digest))
+    if stored is not None:
+        if _same_post(stored, actor, order, posted.certificates):
+            return stored, False
         raise Conflict(USED_CHALLENGE)
     result = recheck(posted, hsa_id=order.person.hsa_id, card_number=card.card_number, challenge=challenge,
                      trust=trust_config(config))
-    return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest)
+    return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest), True
+
+
+def _same_post(stored: CardVerification, actor: User, order: Order, certificates: dict[Any, Any]) -> bool:
+    from cryptography.hazmat.primitives import hashes
+
+    from hardware.profiles import KeyRole
+
+    def fingerprint(role: KeyRole) -> str | None:
+        cert = certificates.get(role)
+        return cert.fingerprint(hashes.SHA256()).hex() if cert is not None else None
+
+    return (stored.order_id == order.id and stored.verified_by_id == actor.id
+            and stored.auth_cert_fingerprint == fingerprint(KeyRole.AUTHENTICATION)
+            and stored.sign_cert_fingerprint == fingerprint(KeyRole.SIGNATURE))
