@@ -49,10 +49,14 @@ def trusted_unrevoked_paths(certs: Sequence[x509.Certificate], *, anchors: Seque
         return None
     try:
         verifier = PolicyBuilder().store(Store(list(anchors))).time(now).build_client_verifier()
+        # The validator hands back copies; the configured objects have their names and extensions parsed
+        # already (they live as long as the desk's trust configuration), so the path is made of those.
+        configured = {c: c for c in (*anchors, *intermediates)}
+        by_issuer = [(crl.issuer, crl) for crl in crls]
         crl_signed: dict[tuple[int, int], bool] = {}  # a card's certificates share their CA and its CRL
         paths = []
         for cert in certs:
-            path = _path(verifier, cert, intermediates, crls, now, crl_signed)
+            path = _path(verifier, cert, intermediates, configured, by_issuer, now, crl_signed)
             if path is None:
                 return None
             paths.append(path)
@@ -62,17 +66,19 @@ def trusted_unrevoked_paths(certs: Sequence[x509.Certificate], *, anchors: Seque
 
 
 def _path(verifier: ClientVerifier, cert: x509.Certificate, intermediates: Sequence[x509.Certificate],
-          crls: Sequence[x509.CertificateRevocationList], now: dt.datetime,
+          configured: dict[x509.Certificate, x509.Certificate],
+          by_issuer: list[tuple[x509.Name, x509.CertificateRevocationList]], now: dt.datetime,
           crl_signed: dict[tuple[int, int], bool]) -> list[x509.Certificate] | None:
     try:
-        chain = verifier.verify(cert, list(intermediates)).chain
+        validated = verifier.verify(cert, list(intermediates)).chain
     except VerificationError:
         return None
+    chain = [cert, *(configured.get(c, c) for c in validated[1:])]
     if len(chain) < 3:
         return None  # an issuing CA configured as the anchor: pyhanko-certvalidator treats its CRL apart
     if any(ext.oid in _UNPROCESSED for c in chain for ext in c.extensions):
         return None
-    if not _plain_crl_scope(cert) or not _crls_clear(cert, chain[1], crls, now, crl_signed):
+    if not _plain_crl_scope(cert) or not _crls_clear(cert, chain[1], by_issuer, now, crl_signed):
         return None
     return chain
 
@@ -88,9 +94,10 @@ def _plain_crl_scope(cert: x509.Certificate) -> bool:
     return all(ext.oid != ExtensionOID.FRESHEST_CRL for ext in cert.extensions)
 
 
-def _crls_clear(cert: x509.Certificate, issuer: x509.Certificate, crls: Sequence[x509.CertificateRevocationList],
-                now: dt.datetime, crl_signed: dict[tuple[int, int], bool]) -> bool:
-    from_issuer = [crl for crl in crls if crl.issuer == cert.issuer]
+def _crls_clear(cert: x509.Certificate, issuer: x509.Certificate,
+                by_issuer: list[tuple[x509.Name, x509.CertificateRevocationList]], now: dt.datetime,
+                crl_signed: dict[tuple[int, int], bool]) -> bool:
+    from_issuer = [crl for name, crl in by_issuer if name == cert.issuer]
     if not from_issuer or not _may_sign_crls(issuer):
         return False
     current = False
