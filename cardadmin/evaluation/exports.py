@@ -41,6 +41,7 @@ class ExportFilter:
     status: str | None = None  # open | submitted | approved
     date_from: date | None = None
     date_to: date | None = None
+    pilot_period_ids: tuple[int, ...] | None = None  # one pilot year's periods (the evaluation pack's)
 
     def __post_init__(self) -> None:
         if self.status and self.status not in set(SheetStatus):
@@ -67,6 +68,8 @@ def _conditions(actor: Any, f: ExportFilter) -> list[ColumnElement[bool]]:
                           (TimeEntry.activity_id, f.activity_id)):
         if value is not None:
             terms.append(column == value)
+    if f.pilot_period_ids is not None:
+        terms.append(TimeEntry.pilot_period_id.in_(f.pilot_period_ids))
     if f.status:
         terms.append(TimeEntry.timesheet_id.in_(select(Timesheet.id).where(Timesheet.status == f.status)))
     if f.date_from:

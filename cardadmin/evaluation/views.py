@@ -110,9 +110,11 @@ def pack_xlsx() -> Any:
 
 
 def _year_filter(year: int | None) -> exports.ExportFilter:
+    """The pack's time entries: those of the year's pilot periods, as its figures (not a window of dates,
+    which took in a neighbouring year's pilot across the ISO year boundary)."""
     if year is None:
         return exports.ExportFilter()
-    return exports.ExportFilter(date_from=date(year - 1, 12, 25), date_to=date(year + 1, 1, 7))
+    return exports.ExportFilter(pilot_period_ids=tuple(p.id for p in figures.pilot_periods(year)))
 
 
 @bp.route("/paket.csv")
