@@ -195,3 +195,19 @@ def test_the_pack_adds_up_every_municipalitys_time_for_one_organisation_served(p
     sheets.approve(pilot.users["evaluator"], sheets.submit(clerk, 2026, 37).id)
     ((org, _cards, staff_paid, _inera, _per_card),) = pack.build(2026).cost_per_card_by_organisation()
     assert (org, staff_paid) == ("Region Västerbotten", Decimal("900.00"))
+
+
+def test_a_user_with_two_roles_exports_what_either_role_allows(pilot):
+    """An RA officer of the region who is also a card administrator at the Lycksele desk exports the region's
+    desks' entries and their own (the first role's scope alone left their own out)."""
+    from cardadmin.accounts import service as accounts
+    from cardadmin.roles import Role
+    from tests.conftest import PASSWORD
+
+    both = accounts.create_user(pilot.users["admin"], accounts.UserInput(
+        "ra_and_desk", "Ra Och Disk", roles=[Role.RA_OFFICER, Role.CARD_ADMIN],
+        organisation_id=pilot.world.region_id, desk_ids=[pilot.world.desk_id]), PASSWORD)
+    service.create_entry(both, entry(pilot, start="", end="", duration=20))
+    _week(pilot, "card_admin", MONDAY_W37, [30], approve_by=None)
+    assert exports.totals(both, exports.ExportFilter())["minutes"] == 20
+    assert exports.count(pilot.users["ra_kommun"], exports.ExportFilter()) == 2  # the municipality's desk

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, func, literal, or_, select, union
+from sqlalchemy import Select, func, literal, or_, select, union
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
@@ -17,7 +17,7 @@ from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.models import Person, name_key
 from cardadmin.roles import Role
-from cardadmin.security import require_role
+from cardadmin.security import Grant, require_role, role_scope
 from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
@@ -131,12 +131,12 @@ def update_person(actor: User, person_id: int, data: PersonInput, *, keep_person
 def visible_persons(actor: User) -> Select[tuple[Person]]:
     """Admins and card administrators (whose desks serve several organisations) see every person;
     orderers and RA officers their own organisation's staff; anyone else nobody."""
-    stmt = select(Person)
-    if actor.has_role(Role.ADMIN, Role.CARD_ADMIN):
-        return stmt
-    if actor.has_role(Role.ORDERER, Role.RA_OFFICER) and actor.organisation_id is not None:
-        return stmt.where(Person.organisation_id == actor.organisation_id)
-    return stmt.where(false())
+    return select(Person).where(role_scope(actor, _person_grants, everything=(Role.ADMIN, Role.CARD_ADMIN)))
+
+
+def _person_grants(actor: Any) -> list[Grant]:
+    own = Person.organisation_id == actor.organisation_id if actor.organisation_id else None
+    return [(Role.ORDERER, own), (Role.RA_OFFICER, own)]
 
 
 def _scoped_get(actor: User, person_id: int) -> Person:
