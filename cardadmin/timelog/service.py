@@ -158,14 +158,18 @@ def create_entry(actor: User, data: EntryInput) -> TimeEntry:
     assert sheet is not None
     entry = TimeEntry(timesheet_id=sheet.id, **fields)
     db.session.add(entry)
-    db.session.flush()
-    sums.apply(entry, +1)
+    sums.recount(sums.key_of(entry))
     _record(actor, "time_entry.create", entry)
     return entry
 
 
-def get_own_entry(actor: User, entry_id: int) -> TimeEntry:
-    entry = db.session.get(TimeEntry, entry_id)
+def get_own_entry(actor: User, entry_id: int, *, lock: bool = False) -> TimeEntry:
+    """``lock``: for a change, the row locked and read as it is now (another tab may have just corrected or
+    removed it: acting on what was read before would audit stale values and miscount the week's total)."""
+    stmt = select(TimeEntry).where(TimeEntry.id == entry_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    entry = db.session.scalar(stmt)
     if entry is None or entry.user_id != actor.id:
         raise NotFound("Tidsposten finns inte.")
     return entry
@@ -173,21 +177,22 @@ def get_own_entry(actor: User, entry_id: int) -> TimeEntry:
 
 def update_entry(actor: User, entry_id: int, data: EntryInput) -> TimeEntry:
     require_role(actor, Role.CARD_ADMIN)
-    entry = get_own_entry(actor, entry_id)
+    entry = get_own_entry(actor, entry_id, lock=True)
     require_open(sheet_for(actor.id, entry.iso_year, entry.iso_week, create=False, lock=True))
     fields = _checked_fields(actor, data, exclude_id=entry.id)
     fields["source"] = entry.source  # where an entry came from does not change
     sheet = sheet_for(actor.id, fields["iso_year"], fields["iso_week"], create=True, lock=True)
     require_open(sheet)
     assert sheet is not None
-    before = _audit_data(entry)
-    sums.apply(entry, -1)
+    before, old_key = _audit_data(entry), sums.key_of(entry)
     for key, value in fields.items():
         setattr(entry, key, value)
     entry.timesheet_id, entry.updated_at = sheet.id, utcnow()
     db.session.flush()
     db.session.refresh(entry)
-    sums.apply(entry, +1)
+    sums.recount(old_key)
+    if sums.key_of(entry) != old_key:
+        sums.recount(sums.key_of(entry))
     after = _audit_data(entry)
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     _record(actor, "time_entry.update", entry, {"changed": changed})
@@ -196,12 +201,12 @@ def update_entry(actor: User, entry_id: int, data: EntryInput) -> TimeEntry:
 
 def delete_entry(actor: User, entry_id: int) -> None:
     require_role(actor, Role.CARD_ADMIN)
-    entry = get_own_entry(actor, entry_id)
+    entry = get_own_entry(actor, entry_id, lock=True)
     require_open(sheet_for(actor.id, entry.iso_year, entry.iso_week, create=False, lock=True))
     _record(actor, "time_entry.delete", entry)
-    sums.apply(entry, -1)
+    key = sums.key_of(entry)
     db.session.delete(entry)
-    db.session.flush()
+    sums.recount(key)
 
 
 def entries_of_week(user_id: int, iso_year: int, iso_week: int) -> list[TimeEntry]:
