@@ -17,7 +17,6 @@ from cardadmin.hsa.forms import ConfirmForm, PersonEntryForm
 from cardadmin.hsa.models import ACTION_LABELS
 from cardadmin.hsa.rules import REPORT_READERS, WRITERS, organisation_scope
 from cardadmin.hsa.service import PersonEntryInput
-from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.web import attempt, form_status
 
@@ -30,9 +29,8 @@ def _arg_int(name: str) -> int | None:
 
 
 def desk_choices(form: Any) -> None:
-    desks = current_user.desks
-    form.desk_id.choices = ([] if current_user.has_role(Role.CARD_ADMIN) and desks else [("", "— ingen —")]) + [
-        (d.id, d.name) for d in desks]
+    form.desk_id.choices = ([] if changelog.desk_required(current_user) else [("", "— ingen —")]) + [
+        (d.id, d.name) for d in current_user.desks]
 
 
 def _entry_choices(form: PersonEntryForm) -> None:
