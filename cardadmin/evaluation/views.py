@@ -25,6 +25,7 @@ from cardadmin.evaluation.models import (
 )
 from cardadmin.roles import Role
 from cardadmin.security import allow
+from cardadmin.timefmt import today
 from cardadmin.timelog.models import SHEET_LABELS, Activity
 from cardadmin.web import attempt
 
@@ -75,7 +76,7 @@ def dashboard() -> Any:
 def monthly() -> Any:
     from cardadmin.evaluation.costs import monthly_statistics
 
-    year = _year() or date.today().year
+    year = _year() or today().year
     return render_template("evaluation/monthly.html", year=year, years=figures.pilot_years(),
                            rows=monthly_statistics(year))
 

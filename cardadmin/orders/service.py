@@ -29,7 +29,7 @@ from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.timefmt import LOCAL
+from cardadmin.timefmt import today
 from cardadmin.validation import clean_text, hsa_id_input
 
 _CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
@@ -40,10 +40,6 @@ def normalise_card_number(value: str | None) -> str:
     if not _CARD_NUMBER.match(number):
         raise InvalidInput("Kortnumret ska bestå av 6–32 siffror eller bokstäver.", field="card_number")
     return number
-
-
-def today() -> date:
-    return utcnow().astimezone(LOCAL).date()
 
 
 def transition(order: Order, target: Status, actor: Any, **values: Any) -> states.Transition:

@@ -19,14 +19,10 @@ from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.timefmt import LOCAL
+from cardadmin.timefmt import today
 from cardadmin.timelog import rules, sums
 from cardadmin.timelog.models import Activity, JourneyDistance, SheetStatus, TimeEntry, Timesheet
 from cardadmin.validation import clean_text, flush_or_conflict
-
-
-def today() -> date:
-    return utcnow().astimezone(LOCAL).date()
 
 
 @dataclass
