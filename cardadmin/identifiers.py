@@ -46,6 +46,13 @@ def format_org_number(digits: str) -> str:
     return f"{digits[:6]}-{digits[6:]}" if len(digits) == 10 else digits
 
 
+def organisation_number_of(hsa_id: str) -> str | None:
+    """The organisation number inside an HSA-ID ('SE2321000222-4KX7' → '2321000222'), read by the same pattern
+    that validates one; None for a value without an HSA-ID's shape (nothing else is checked here)."""
+    match = _HSA_ID.match((hsa_id or "").strip())
+    return match["org"] if match else None
+
+
 def parse_hsa_id(value: str, *, allow_test: bool) -> tuple[str, str]:
     """Validate an HSA-ID and return (it, its organisation number). Raises ValueError (Swedish)."""
     value = (value or "").strip()

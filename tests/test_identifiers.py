@@ -7,6 +7,7 @@ from cardadmin.identifiers import (
     luhn_ok,
     mask_personnummer,
     normalise_org_number,
+    organisation_number_of,
     parse_hsa_id,
     parse_personnummer,
     scrub_personnummer,
@@ -96,3 +97,11 @@ def test_scrub_masks_numbers_in_text_but_not_organisation_numbers():
     assert "19121212-****" in scrubbed and "121212-****" in scrubbed
     assert "2321000222" in scrubbed and "232100-0222" in scrubbed
     assert "1234567890" in scrubbed  # fails Luhn: not a personal identity number
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("SE2321000222-4KX7", "2321000222"), ("TSTNMT2321000156-1019", "2321000156"), (" SE2321000222-A ", "2321000222"),
+    ("SE232100022-4KX7", None), ("2321000222", None), ("", None), ("XX2321000222-1", None),
+])
+def test_organisation_number_of_an_hsa_id_is_read_by_the_validating_pattern(value, expected):
+    assert organisation_number_of(value) == expected
