@@ -31,7 +31,7 @@ from cardadmin.desk.settings import TrustConfig, load_trust, local_reader_enable
 from cardadmin.errors import CardAdminError, ConfigurationError, Conflict, HardwareFailure, NotFound
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.service import _at_my_desk
-from cardadmin.orders.states import Status
+from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.validation import flush_or_conflict
@@ -39,8 +39,8 @@ from hardware.errors import HardwareError
 from hardware.verify import VerificationResult
 
 USED_CHALLENGE = "Utmaningen är redan använd. Sätt i kortet igen."
-# A card is verified at hand-over, and may be verified again while it is in the holder's hands.
-VERIFIABLE = frozenset({Status.AT_DESK, Status.HANDED_OVER, Status.ACTIVE})
+# A card is verified at hand-over, and may be verified again while it is in the holder's hands: the live states.
+VERIFIABLE = CARD_LIVE
 
 
 class ReaderProblem(CardAdminError):
@@ -62,12 +62,18 @@ def trust_config(config: Mapping[str, Any]) -> TrustConfig:
                               "Kontakta systemförvaltningen.") from None
 
 
+def is_verifiable(order: Order) -> bool:
+    """Whether the order's card may be verified now (the hand-over page offers it exactly then)."""
+    return order.card is not None and order.status in VERIFIABLE
+
+
 def verifiable_order(actor: User, order_id: int) -> tuple[Order, Card]:
     """The order at one of the actor's desks, with a registered card in a state that may be verified."""
     order = _at_my_desk(actor, order_id)
-    if order.card is None or order.status not in VERIFIABLE:
+    if not is_verifiable(order):
         raise Conflict(f"Beställningen har status ”{Status(order.status).label}”; bara ett registrerat kort "
                        "som finns att hämta eller är utlämnat kan verifieras.")
+    assert order.card is not None  # is_verifiable: a card is registered
     return order, order.card
 
 
