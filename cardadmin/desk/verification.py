@@ -34,7 +34,7 @@ from cardadmin.orders.service import _at_my_desk
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.validation import flush_or_conflict
+from cardadmin.validation import unique_or_conflict
 from hardware.errors import HardwareError
 from hardware.verify import VerificationResult
 
@@ -100,11 +100,11 @@ def record(actor: User, order: Order, card: Card, result: VerificationResult, *,
         pin_attempts_left=result.pin_attempts_left, challenge_sha256=challenge_sha256,
         verified_by_id=actor.id, checked_at=result.checked_at, recorded_at=utcnow(),
     )
-    db.session.add(row)
-    if result.ok:
-        card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
-        card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
-    flush_or_conflict(USED_CHALLENGE)  # the one unique column: two posts of one challenge racing
+    with unique_or_conflict(USED_CHALLENGE):  # the one unique column: two posts of one challenge racing
+        db.session.add(row)
+        if result.ok:
+            card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
+            card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
     audit.record(db.session, actor, "card.verify", "card", card.id, {
         "verification_id": row.id, "order_id": order.id, "ok": row.ok, "source": source, "reader": row.reader,
         "failed_checks": row.failed_checks, "error": row.error,

@@ -173,9 +173,8 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         try:
             person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
         except Conflict:
-            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us). The transaction
-            # cannot be queried any more (flush_or_conflict's begin_nested() flushes before its SAVEPOINT), and the
-            # edge rolls it back; say what happened without asking the database.
+            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us; only the new
+            # person was undone): say that it happened just now, rather than what the service's check saw.
             raise Conflict(f"HSA-id {hsa_id} registrerades nyss av någon annan och används redan.",
                            field="hsa_id") from None
     _set_memberships(person.id, unit_ids, fresh=removed is None)

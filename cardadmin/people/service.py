@@ -18,7 +18,7 @@ from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.models import Person, name_key
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
+from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
@@ -95,8 +95,8 @@ def create_person(actor: User, data: PersonInput) -> Person:
     if db.session.scalar(select(Person.id).where(Person.hsa_id == values["hsa_id"])) is not None:
         raise Conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
     person = Person(**values)
-    db.session.add(person)
-    flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
+    with unique_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}."):
+        db.session.add(person)
     audit.record(db.session, actor, "person.create", "person", person.id,
                  _audit_view(values, person.protected_identity), organisation_id=person.organisation_id)
     return person
@@ -109,14 +109,12 @@ def update_person(actor: User, person_id: int, data: PersonInput, *, keep_person
     values = _validate(actor, data)
     if keep_personnummer:
         values.pop("_personnummer")
-    diff: dict[str, Any] = {}
-    for name in values:
-        old, new = getattr(person, name), values[name]
-        if old != new:
-            setattr(person, name, new)
-            diff[name] = [old, new]
+    diff: dict[str, Any] = {name: [getattr(person, name), new] for name, new in values.items()
+                            if getattr(person, name) != new}
     if diff:
-        flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
+        with unique_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}."):
+            for name, (_old, new) in diff.items():
+                setattr(person, name, new)
         logged = _audit_view(diff, person.protected_identity or "protected_identity" in diff)
         if "_personnummer" in diff:
             logged["personnummer"] = "ändrat"

@@ -22,7 +22,7 @@ from cardadmin.security import require_role
 from cardadmin.timefmt import today
 from cardadmin.timelog import rules, sums
 from cardadmin.timelog.models import Activity, JourneyDistance, SheetStatus, TimeEntry, Timesheet
-from cardadmin.validation import clean_text, flush_or_conflict
+from cardadmin.validation import clean_text, unique_or_conflict
 
 
 @dataclass
@@ -65,8 +65,8 @@ def sheet_for(user_id: int, iso_year: int, iso_week: int, *, create: bool, lock:
     sheet = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if sheet is None and create:
         sheet = Timesheet(user_id=user_id, iso_year=iso_year, iso_week=iso_week, status=SheetStatus.OPEN)
-        db.session.add(sheet)
-        flush_or_conflict("Veckans tidrapport skapades samtidigt i ett annat fönster. Försök igen.")
+        with unique_or_conflict("Veckans tidrapport skapades samtidigt i ett annat fönster. Försök igen."):
+            db.session.add(sheet)
     return sheet
 
 
@@ -236,16 +236,15 @@ def save_activity(actor: User, activity_id: int | None, *, name: str, active: bo
     if activity_id is None:
         code = "custom_" + "".join(c if c.isalnum() else "_" for c in name.lower())[:30]
         activity = Activity(code=code, name=name, active=bool(active), sort_order=sort_order)
-        db.session.add(activity)
         action = "activity.create"
     else:
         found = db.session.get(Activity, activity_id)
         if found is None:
             raise NotFound("Aktiviteten finns inte.")
-        activity = found
+        activity, action = found, "activity.update"
+    with unique_or_conflict(f"Aktiviteten {name} finns redan."):
+        db.session.add(activity)
         activity.name, activity.active, activity.sort_order = name, bool(active), sort_order
-        action = "activity.update"
-    flush_or_conflict(f"Aktiviteten {name} finns redan.")
     audit.record(db.session, actor, action, "activity", activity.id,
                  {"name": name, "active": activity.active, "sort_order": sort_order})
     return activity
@@ -273,14 +272,15 @@ def save_distance(
     value = rules.parse_amount(km, "Avstånd (km)", "km", maximum=Decimal("5000"), places=1)
     if value is None:
         raise InvalidInput("Ange avståndet i km.", field="km")
+    label = clean_text(label, "Benämning", max_length=100, required=False)
     row = db.session.scalar(select(JourneyDistance).where(
         JourneyDistance.desk_id == desk_id,
         JourneyDistance.unit_id.is_(None) if unit_id is None else JourneyDistance.unit_id == unit_id))
     if row is None:
         row = JourneyDistance(desk_id=desk_id, unit_id=unit_id, km=value, label="")
+    with unique_or_conflict("Avståndet finns redan."):
         db.session.add(row)
-    row.km, row.label = value, clean_text(label, "Benämning", max_length=100, required=False)
-    flush_or_conflict("Avståndet finns redan.")
+        row.km, row.label = value, label
     audit.record(db.session, actor, "journey_distance.save", "journey_distance", row.id,
                  {"desk_id": desk_id, "unit_id": unit_id, "km": str(value), "label": row.label})
     return row
