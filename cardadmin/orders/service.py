@@ -26,7 +26,7 @@ from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
 from cardadmin.outbox import service as outbox
 from cardadmin.people.models import Person
-from cardadmin.people.service import visible_persons
+from cardadmin.people.service import lock_person, visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
@@ -75,6 +75,7 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     person = db.session.scalar(visible_persons(actor).where(Person.id == person_id))
     if person is None:
         raise NotFound("Personen finns inte.")
+    lock_person(person)  # an HSA removal racing this order waits, or is waited for (hsa.remove_person_entry)
     if person.removed_at is not None:
         raise Conflict(f"HSA-posten för {person.hsa_id} är borttagen; ett kort kan inte beställas för den.")
     if person.organisation_id != actor.organisation_id and not actor.has_role(Role.ADMIN):

@@ -137,6 +137,14 @@ def _person_grants(actor: Any) -> list[Grant]:
     return [(Role.ORDERER, own), (Role.RA_OFFICER, own)]
 
 
+def lock_person(person: Person) -> Person:
+    """Hold the person's row until the transaction ends, and read it as it is now. Placing an order for a person
+    and removing their HSA entry both take this lock before they check anything, so the second waits for the
+    first and then sees what it did: the removal sees the new order, the order sees the removed entry."""
+    db.session.refresh(person, with_for_update=True)
+    return person
+
+
 def _scoped_get(actor: User, person_id: int) -> Person:
     person = db.session.scalar(visible_persons(actor).where(Person.id == person_id))
     if person is None:
