@@ -105,3 +105,15 @@ def test_scrub_masks_numbers_in_text_but_not_organisation_numbers():
 ])
 def test_organisation_number_of_an_hsa_id_is_read_by_the_validating_pattern(value, expected):
     assert organisation_number_of(value) == expected
+
+
+def test_only_ascii_digits_make_an_identifier():
+    """'²' passed str.isdigit() and then failed int() (an English message); other scripts' digits made a valid
+    HSA-ID ('SE٢٣٢١٠٠٠٢٢٢-1')."""
+    with pytest.raises(ValueError, match="tio siffror"):
+        normalise_org_number("232100-022²")
+    with pytest.raises(ValueError, match="formen"):
+        parse_hsa_id("SE٢٣٢١٠٠٠٢٢٢-1", allow_test=False)
+    with pytest.raises(ValueError, match="ÅÅÅÅMMDD"):
+        parse_personnummer("١٩٨٠٠١٠١-٠٠٠٠")
+    assert not luhn_ok("232100022²")
