@@ -234,3 +234,29 @@ def test_a_removal_racing_a_correction_of_the_same_entry_keeps_the_weekly_totals
         assert sums.rebuild() == 1 and sorted((w.entries, w.minutes) for w in db.session.scalars(select(WeekSum))) \
             == shown
         assert len(_audit("time_entry.delete")[0]) == 1
+
+
+def test_recount_command_puts_wrong_weekly_totals_right(pilot, runner):
+    """`cardadmin timelog recount` (a database that ran the old add-and-subtract code has wrong totals)."""
+    from cardadmin.timelog.models import WeekSum
+
+    clerk = pilot.users["card_admin"]
+    service.create_entry(clerk, entry(pilot))
+    service.create_entry(clerk, entry(pilot, work_date=MONDAY_W37 + timedelta(weeks=1)))
+    db.session.commit()
+    first = db.session.scalars(select(WeekSum).order_by(WeekSum.iso_week)).first()
+    right = first.minutes
+    first.minutes = -20  # as the race left it
+    db.session.commit()
+
+    dry = runner.invoke(args=["timelog", "recount", "--dry-run"])
+    assert dry.exit_code == 0 and "1 av 2 veckosummor stämmer inte" in dry.output
+    db.session.expire_all()
+    assert db.session.get(WeekSum, first.id).minutes == -20
+
+    done = runner.invoke(args=["timelog", "recount"])
+    assert done.exit_code == 0 and "2 summor, 1 var fel och är rättade" in done.output, done.output
+    db.session.expire_all()
+    assert sorted(w.minutes for w in db.session.scalars(select(WeekSum))) == sorted([right, 90])
+    again = runner.invoke(args=["timelog", "recount"])
+    assert "0 var fel" in again.output
