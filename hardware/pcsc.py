@@ -278,14 +278,25 @@ class PcscConnection(CardConnection):
             time.sleep(0.05)
 
     def close(self, disposition: int | None = None) -> None:
-        """Disconnect; by default RESET the card so no verified PIN state outlives us."""
+        """Disconnect; by default RESET the card so no verified PIN state outlives us.
+
+        After a timeout the worker is still inside a transmit, and pcsc-lite makes a disconnect wait for
+        it (for ever, if the card never answers): the disconnect is left to a thread of its own, so closing
+        returns at once."""
         if self._closed:
             return
         self._closed = True
         if self._worker is not None and self._broken is None:
             self._worker.give_back()
-        scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if disposition is None else disposition)
-        scard.SCardReleaseContext(self._ctx)
+
+        def release() -> None:
+            scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if disposition is None else disposition)
+            scard.SCardReleaseContext(self._ctx)
+
+        if isinstance(self._broken, CardTimeout):
+            threading.Thread(target=release, name="pcsc-release", daemon=True).start()
+        else:
+            release()
 
 
 def connect(reader: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, exclusive: bool = True) -> PcscConnection:
