@@ -315,6 +315,24 @@ def test_revoke_on_the_card_page_and_replacement_link(app, client, new_client, w
     assert "Beställ ersättningskort" in page and "order_type=replacement_lost" in page
 
 
+def test_card_history_reads_in_swedish_and_lists_each_act_once(app, client, world):
+    """The order's and the card's audit rows of one act (hand-over, activation) appear once, in Swedish words."""
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.ACTIVE)
+    with app.app_context():
+        card_id = _order(order_id).card_id
+    client.login("card_admin")
+    page = client.get(f"/kort/{card_id}").get_data(as_text=True)
+    history = page.split('class="history"')[1].split("</table>")[0]
+    assert history.count("Utlämning med identitetskontroll") == 1 and ">Utlämnat<" not in history
+    assert history.count("Mottagaren har kvitterat") == 1 and ">Aktivt<" not in history
+    assert "Kortnummer registrerat" in history  # a card-only act stays
+    assert "identitet: Svenskt" in history and "giltig till" in history
+    assert "kortutlämning: " in history and "status: Beställd" in history
+    for raw in ("desk_id", "order_type", "document_number_last4", "{'", "status: ordered"):
+        assert raw not in history, raw
+
+
 def test_person_page_masks_the_personnummer_and_shows_history(app, client, world):
     with app.app_context():
         person_id = add_person(world, "M1", personnummer=PNR).id

@@ -13,6 +13,7 @@ from cardadmin.audit.service import history
 from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.orders import cards, queries
+from cardadmin.orders.display import merged_history
 from cardadmin.orders.forms import BulkRevokeForm, RevokeForm
 from cardadmin.orders.models import Card, Order, Revocation
 from cardadmin.orders.states import CARD_LIVE, Status
@@ -31,7 +32,7 @@ def _card_page(card: Card, form: RevokeForm, status: int = 200) -> Any:
     order = db.session.scalar(select(Order).where(Order.card_id == card.id))
     events = history(db.session, "card", card.id)
     if order is not None:
-        events = sorted(events + history(db.session, "order", order.id), key=lambda e: e.seq)
+        events = merged_history(events, history(db.session, "order", order.id))
     revocations = list(db.session.scalars(select(Revocation).where(Revocation.card_id == card.id)
                                           .order_by(Revocation.id)))
     can_revoke = card.status in CARD_LIVE and current_user.has_role(*REVOKERS)

@@ -53,13 +53,74 @@ def _label(table: dict[Any, str], value: Any) -> str:
     return table.get(value, str(value or ""))
 
 
+# How the facts an audit row carries read on the history tables: Swedish names, and values a person
+# understands (labels instead of codes, ja/nej, dates without clock time). A key not listed is shown as it
+# is, so nothing recorded is hidden.
+_FIELDS = {
+    "card_number": "kortnummer", "card_id": "kort", "order_id": "beställning", "person_id": "person",
+    "desk_id": "kortutlämning", "organisation_id": "organisation", "unit_id": "enhet", "unit_ids": "enheter",
+    "status": "status", "order_type": "typ", "reason": "orsak", "requested_by": "begärd av",
+    "expires_on": "giltigt till", "retain_until": "sparas till", "hsa_id": "HSA-id", "given_name": "förnamn",
+    "surname": "efternamn", "mail": "e-post", "telephone": "telefon", "title": "titel",
+    "personnummer": "personnummer", "protected_identity": "skyddad identitet", "start_date": "från",
+    "end_date": "till", "replaces_card_id": "ersätter kort", "revocation_id": "spärruppgift", "kind": "ärende",
+    "channel": "kanal", "out_of_hours": "utanför kontorstid", "minutes_spent": "minuter",
+    "added_minutes": "tillagda minuter", "resolved": "löst", "comment": "kommentar", "ok": "godkänd",
+    "failed_checks": "kontroller som inte gick igenom", "source": "källa", "reader": "läsare",
+    "verification_id": "verifiering",
+}
+_VALUES: dict[str, dict[Any, str]] = {
+    "status": STATUS_LABELS, "order_type": ORDER_TYPE_LABELS, "reason": REVOCATION_LABELS,
+    "kind": SUPPORT_KIND_LABELS, "channel": SUPPORT_CHANNEL_LABELS,
+}
+_SKIP = {"auth_cert_serial", "auth_cert_sha256", "sign_cert_serial", "sign_cert_sha256", "error"}
+
+
+def _value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if key in _VALUES:
+        return _label(_VALUES[key], value)
+    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and value[10:11] == "T":
+        return value[:10]  # an ISO timestamp: the date says enough here
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _identity(check: dict[str, Any]) -> str:
+    if check.get("method") == "witness":
+        return f"vittnesförfarande, vittne {check.get('witness_name')} ({check.get('witness_hsa_id')})"
+    document = _label(DOCUMENT_LABELS, check.get("document_type"))
+    return (f"{document} …{check.get('document_number_last4')}, giltig till {check.get('document_valid_until')}")
+
+
 def _data(raw: str) -> str:
-    """The audit row's data as 'key: value' pairs (already scrubbed of personal identity numbers)."""
+    """The audit row's data as Swedish 'name: value' pairs (already scrubbed of personal identity numbers)."""
     try:
         values = json.loads(raw or "{}")
     except ValueError:
         return raw
-    return "; ".join(f"{k}: {v}" for k, v in values.items() if v not in (None, "", [], {}))
+    if not isinstance(values, dict):
+        return raw
+    parts = []
+    for key, value in values.items():
+        if value in (None, "", [], {}) or key in _SKIP:
+            continue
+        if key == "identity" and isinstance(value, dict):
+            parts.append(f"identitet: {_identity(value)}")
+        else:
+            parts.append(f"{_FIELDS.get(key, key)}: {_value(key, value)}")
+    return "; ".join(parts)
+
+
+def merged_history(card_events: list[Any], order_events: list[Any]) -> list[Any]:
+    """A card's history beside its order's, oldest first, each act once: a hand-over, activation or
+    revocation is logged on the order and on the card in one transaction; the order's row is kept."""
+    on_order = {(e.action.split(".", 1)[1], e.actor_id, e.at.replace(microsecond=0)) for e in order_events}
+    kept = [e for e in card_events
+            if (e.action.split(".", 1)[-1], e.actor_id, e.at.replace(microsecond=0)) not in on_order]
+    return sorted(kept + order_events, key=lambda e: e.seq)
 
 
 def register_filters(bp: Blueprint) -> None:
