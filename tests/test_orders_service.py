@@ -465,3 +465,14 @@ def test_no_order_for_a_removed_hsa_entry(w: World) -> None:
         service.create_order(user(w, "orderer"), person_id=person.id, order_type="new", desk_id=w.desk_id)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0 and audit_rows("order.create") == []
+
+
+def test_a_replacement_needs_a_card_to_replace(w: World) -> None:
+    """A person who never had a card gets a new card, not a 'replacement for a lost card' (UX review)."""
+    orderer = user(w, "orderer")
+    person = add_person(w, "NOCARD")
+    with pytest.raises(InvalidInput, match="inget kort att ersätta"):
+        service.create_order(orderer, person_id=person.id, order_type="replacement_lost", desk_id=w.desk_id)
+    first = service.create_order(orderer, person_id=person.id, order_type="new", desk_id=w.desk_id)
+    with pytest.raises(Conflict, match=f"beställning {first.id}"):
+        service.create_order(orderer, person_id=person.id, order_type="new", desk_id=w.desk_id)

@@ -88,8 +88,9 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     if desk is None or not desk.active:
         raise InvalidInput("Välj en öppen kortutlämning.", field="desk_id")
     comment = clean_text(comment, "Kommentar", max_length=1000, required=False)
-    if db.session.scalar(select(Order.id).where(Order.person_id == person.id, Order.status.in_(states.OPEN))):
-        raise Conflict("Det finns redan en pågående beställning för den här personen.")
+    pending = db.session.scalar(select(Order.id).where(Order.person_id == person.id, Order.status.in_(states.OPEN)))
+    if pending is not None:
+        raise Conflict(f"Det finns redan en pågående beställning för den här personen (beställning {pending}).")
     live = db.session.scalar(
         select(Card).where(Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)).order_by(Card.id.desc())
     )
@@ -100,6 +101,8 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     if kind.is_replacement and replaces is None:
         # Replacing a card already revoked (e.g. reported lost first): link the person's latest card.
         replaces = db.session.scalar(select(Card).where(Card.person_id == person.id).order_by(Card.id.desc()))
+        if replaces is None:
+            raise InvalidInput("Personen har inget kort att ersätta. Välj Nytt kort.", field="order_type")
     order = Order(order_type=str(kind), status=Status.ORDERED, person_id=person.id, orderer_id=actor.id,
                   organisation_id=person.organisation_id, desk_id=desk.id, comment=comment,
                   replaces_card_id=replaces.id if replaces is not None and kind.is_replacement else None)
