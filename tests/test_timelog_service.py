@@ -51,6 +51,8 @@ def test_duration_only_entry(pilot):
     assert row.minutes == 75 and row.start_time is None
     row = service.create_entry(pilot.users["card_admin"], entry(pilot, start="", end="", duration="45"))
     assert row.minutes == 45
+    row = service.create_entry(pilot.users["card_admin"], entry(pilot, start="13:00", end="14:30", duration="1:30"))
+    assert row.minutes == 90  # both given and agreeing is fine
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -62,6 +64,7 @@ def test_duration_only_entry(pilot):
     ({"start": "", "end": "", "duration": ""}, "Ange start- och sluttid"),
     ({"start": "8", "end": "9:00"}, "TT:MM"),
     ({"start": "08:00", "end": ""}, "både start- och sluttid"),
+    ({"start": "08:00", "end": "09:00", "duration": "45"}, "stämmer inte med start- och sluttiden (1:00)"),
     ({"work_date": date.fromisocalendar(2026, 36, 7)}, "utanför"),  # the Sunday before the pilot
     ({"work_date": date.fromisocalendar(2026, 44, 1)}, "utanför"),
     ({"work_date": None}, "Ange datum"),

@@ -41,7 +41,8 @@ def parse_duration(value: str | int | None) -> int | None:
 
 
 def entry_minutes(start: time | None, end: time | None, duration: int | None) -> int:
-    """The entry's length: from start–end when both are given, else the duration. Refuses zero and negatives."""
+    """The entry's length: from start–end when both are given, else the duration. Refuses zero and negatives,
+    and a duration that disagrees with start–end (which one did the user mean?)."""
     if (start is None) != (end is None):
         raise InvalidInput("Ange både start- och sluttid, eller bara en tidsåtgång.", field="end")
     if start is not None and end is not None:
@@ -49,6 +50,10 @@ def entry_minutes(start: time | None, end: time | None, duration: int | None) ->
         if minutes < 0:
             raise InvalidInput("Sluttiden ligger före starttiden. En post som går över midnatt delas i två.",
                                field="end")
+        if duration is not None and duration != minutes:
+            raise InvalidInput(f"Tidsåtgången ({duration // 60}:{duration % 60:02d}) stämmer inte med start- och "
+                               f"sluttiden ({minutes // 60}:{minutes % 60:02d}). Ändra tiderna eller töm "
+                               "tidsåtgången.", field="duration")
     elif duration is None:
         raise InvalidInput("Ange start- och sluttid eller en tidsåtgång.", field="duration")
     else:

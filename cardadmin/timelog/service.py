@@ -88,7 +88,7 @@ def _checked_fields(actor: User, data: EntryInput, *, exclude_id: int | None = N
         raise InvalidInput("Tid kan inte rapporteras för ett datum som inte har varit än.", field="work_date")
     start = rules.parse_clock(data.start, "Starttiden", "start")
     end = rules.parse_clock(data.end, "Sluttiden", "end")
-    minutes = rules.entry_minutes(start, end, None if start else rules.parse_duration(data.duration))
+    minutes = rules.entry_minutes(start, end, rules.parse_duration(data.duration))
     if data.desk_id not in {d.id for d in actor.desks}:
         raise Forbidden("Välj en av dina kortutlämningar.")
     period = period_for(data.desk_id, data.work_date)
