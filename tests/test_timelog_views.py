@@ -93,3 +93,21 @@ def test_admin_edits_activities_rates_and_distances(app, client, pilot):
                                                     "valid_from": "2026-06-01", "valid_to": "2026-07-01",
                                                     "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)
     assert "redan ett timpris" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("today", "opens_on"), [
+    ("2026-11-24", "vecka 43 2026"),  # after the pilot: its last week, not this week outside it
+    ("2026-09-16", "vecka 38 2026"),  # during the pilot: this week
+    ("2026-08-03", "vecka 32 2026"),  # before any pilot: this week
+])
+def test_time_page_opens_on_a_pilot_week_and_has_a_week_picker(app, client, pilot, monkeypatch, today, opens_on):
+    from datetime import date
+
+    from cardadmin.timelog import service
+
+    monkeypatch.setattr(service, "today", lambda: date.fromisoformat(today))
+    client.login("card_admin")
+    page = client.get("/tid/").get_data(as_text=True)
+    assert opens_on in page
+    assert 'type="week" id="vecka" name="vecka"' in page and "v.37–43 2026" in page
+    assert "vecka 41 2026" in client.get("/tid/?vecka=2026-W41").get_data(as_text=True)

@@ -51,6 +51,28 @@ def period_for(desk_id: int, day: date) -> PilotPeriod | None:
     )
 
 
+def pilot_periods_of(actor: User) -> list[PilotPeriod]:
+    """The pilot periods of the actor's desks, earliest first."""
+    desk_ids = [d.id for d in actor.desks]
+    return list(db.session.scalars(select(PilotPeriod).where(PilotPeriod.desk_id.in_(desk_ids))
+                                   .order_by(PilotPeriod.year, PilotPeriod.week_from))) if desk_ids else []
+
+
+def default_week(actor: User) -> tuple[int, int]:
+    """The week the time page opens on: this week while it is in one of the actor's pilot periods, else the
+    last week of the latest pilot that ended within a year (time is often logged afterwards), else this week."""
+    day = today()
+    now = rules.iso_week_of(day)
+    ended = []
+    for period in pilot_periods_of(actor):
+        if period.year == now[0] and period.week_from <= now[1] <= period.week_to:
+            return now
+        last = (period.year, period.week_to)
+        if last < now and (day - rules.week_monday(*last)).days <= 365:
+            ended.append(last)
+    return max(ended) if ended else now
+
+
 def default_km(desk_id: int, unit_id: int | None) -> Decimal:
     """Round-trip km for one journey avoided: the unit/desk pair if configured, else the desk's default."""
     rows = {row.unit_id: row.km for row in db.session.scalars(

@@ -41,7 +41,7 @@ def _week_arg() -> tuple[int, int]:
     except InvalidInput as exc:
         flash(exc.message, "error")
         week = None
-    return week or rules.iso_week_of(service.today())
+    return week or service.default_week(current_user)
 
 
 def _day_arg(default: date) -> date:
@@ -107,6 +107,7 @@ def week() -> Any:
         total=sum(e.minutes for e in entries), today=service.today(),
         org_names={value: label for value, label in form.organisation_id.choices if value},  # type: ignore[union-attr]
         prev_url=_week_url(monday - timedelta(days=7)), next_url=_week_url(monday + timedelta(days=7)),
+        periods=service.pilot_periods_of(current_user),
     ), form_status(request.method == "POST", status)
 
 
