@@ -164,11 +164,32 @@ def test_ra_keyset_pagination(app, client, world):
     assert len(ids) == 3
 
 
+def test_ra_queue_shows_the_orderers_comment_and_the_card_a_replacement_replaces(app, client, world):
+    first = _new_order(app, world)
+    _drive(app, world, first, Status.ACTIVE, "9752000000077")
+    with app.app_context():
+        from cardadmin.orders import service
+
+        service.create_order(user(world, "orderer"), person_id=_order(first).person_id,
+                             order_type="replacement_damaged", desk_id=world.desk_id,
+                             comment="Chipet är sprucket.")
+        db.session.commit()
+    client.login("ra_officer")
+    page = client.get("/bestallningar/att-godkanna").get_data(as_text=True)
+    assert "Beställarens kommentar: Chipet är sprucket." in page
+    assert "ersätter kort" in page and "…0077" in page and "Aktivt" in page
+
+
 def test_reject_needs_a_reason_and_changes_nothing_without_one(app, client, world):
     order_id = _new_order(app, world)
     client.login("ra_officer")
+    other = _new_order(app, world, "P9")
     response = client.post_form("/bestallningar/beslut", {"order_ids": [order_id], "action": "reject"})
-    assert response.status_code == 400 and "Ange ett skäl" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Ange ett skäl" in page
+    # what the officer had ticked stays ticked, so the reason can be added and the form sent again
+    assert f'value="{order_id}" id="order-{order_id}" checked' in page
+    assert f'value="{other}" id="order-{other}">' in page
     with app.app_context():
         assert _order(order_id).status == Status.ORDERED
         assert actions("order", order_id) == ["order.create"]

@@ -88,7 +88,7 @@ def _page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int) -> list[
         return []
     rows = select(Order).where(Order.id.in_(ids)).order_by(Order.created_at, Order.id).options(
         joinedload(Order.person), joinedload(Order.desk), joinedload(Order.card),
-        joinedload(Order.organisation), joinedload(Order.orderer))
+        joinedload(Order.organisation), joinedload(Order.orderer), joinedload(Order.replaces_card))
     return list(db.session.scalars(rows))
 
 

@@ -139,11 +139,12 @@ def cancel(order_id: int) -> Any:
 # ---------------------------------------------------------------- RA
 
 
-def _queue_page(status: int = 200, form: DecisionForm | None = None) -> Any:
+def _queue_page(status: int = 200, form: DecisionForm | None = None, checked: frozenset[int] = frozenset()) -> Any:
+    """The RA queue; after a refused decision the orders the officer had ticked stay ticked."""
     orders = queries.ra_queue(current_user, after=queries.parse_cursor(request.args.get("efter")), limit=PAGE)
     next_cursor = queries.format_cursor(orders[-1]) if len(orders) == PAGE else None
     return render_template("orders/ra_queue.html", orders=orders, next_cursor=next_cursor,
-                           form=form or DecisionForm()), status
+                           form=form or DecisionForm(), checked=checked), status
 
 
 @bp.route("/att-godkanna")
@@ -166,11 +167,11 @@ def decide() -> Any:
         return _queue_page(400, form)
     if action not in ("approve", "reject"):
         flash("Välj Godkänn eller Avslå.", "error")
-        return _queue_page(400, form)
+        return _queue_page(400, form, frozenset(ids))
     reason = (form.reason.data or "").strip()
     if action == "reject" and not reason:
         flash("Ange ett skäl för avslaget. Inget har ändrats.", "error")
-        return _queue_page(400, form)
+        return _queue_page(400, form, frozenset(ids))
     results = service.decide_many(current_user, ids, approve_them=action == "approve", reason=reason)
     db.session.commit()
     found = {o.id: o for o in db.session.scalars(queries.visible_orders(current_user).where(Order.id.in_(ids)))}

@@ -4,6 +4,14 @@ document.addEventListener("DOMContentLoaded", function () {
   // After a failed submission, put the keyboard focus on the first field with an error.
   var invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) { invalid.focus(); }
+  // "Select all" boxes (data-check-all="field name"), hidden until this script can make them work.
+  document.querySelectorAll("input[data-check-all]").forEach(function (all) {
+    var boxes = all.form.querySelectorAll("input[type=checkbox][name='" + all.getAttribute("data-check-all") + "']:not(:disabled)");
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
   // Forms that change many things at once ask first (data-confirm="Question?").
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
