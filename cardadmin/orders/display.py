@@ -40,6 +40,40 @@ ACTION_LABELS = {
     "person.update": "Personuppgifter ändrade",
     "support_case.create": "Supportärende",
     "support_case.resolve": "Supportärende löst",
+    "user.create": "Användare skapad",
+    "user.update": "Användare ändrad",
+    "user.login": "Inloggning",
+    "user.logout": "Utloggning",
+    "user.password_set": "Lösenord satt",
+    "api_token.create": "API-nyckel skapad",
+    "api_token.revoke": "API-nyckel återkallad",
+    "organisation.create": "Organisation skapad",
+    "organisation.update": "Organisation ändrad",
+    "desk.create": "Kortutlämning skapad",
+    "desk.update": "Kortutlämning ändrad",
+    "unit.create": "Enhet skapad",
+    "unit.update": "Enhet ändrad",
+    "unit.delete": "Enhet borttagen",
+    "pilot_period.create": "Pilotperiod skapad",
+    "pilot_period.update": "Pilotperiod ändrad",
+    "hsa.person.units": "HSA-post: enheter ändrade",
+    "hsa.person.remove": "HSA-post borttagen",
+    "hsa.person.restore": "HSA-post återställd",
+    "time_entry.create": "Tidspost registrerad",
+    "time_entry.update": "Tidspost ändrad",
+    "time_entry.delete": "Tidspost borttagen",
+    "time_entry.export": "Tid exporterad",
+    "timesheet.submit": "Tidrapport inskickad",
+    "timesheet.approve": "Tidrapport godkänd",
+    "timesheet.reopen": "Tidrapport öppnad igen",
+    "activity.create": "Aktivitet skapad",
+    "activity.update": "Aktivitet ändrad",
+    "hourly_rate.save": "Timkostnad sparad",
+    "journey_distance.save": "Reseavstånd sparat",
+    "inera_price.create": "Inera-pris sparat",
+    "evaluation.factor": "Antagande ändrat",
+    "evaluation.observation": "Iakttagelse",
+    "evaluation.risk": "Risk",
 }
 
 WARN_DAYS = 60  # cards waiting at the desk are flagged; at the configured UNCOLLECTED_DAYS they are due for revocation
@@ -67,7 +101,8 @@ _FIELDS = {
     "channel": "kanal", "out_of_hours": "utanför kontorstid", "minutes_spent": "minuter",
     "added_minutes": "tillagda minuter", "resolved": "löst", "comment": "kommentar", "ok": "godkänd",
     "failed_checks": "kontroller som inte gick igenom", "source": "källa", "reader": "läsare",
-    "verification_id": "verifiering",
+    "verification_id": "verifiering", "username": "användarnamn", "full_name": "namn", "roles": "roller",
+    "desk_ids": "kortutlämningar", "active": "aktiv", "locked": "låst",
 }
 _VALUES: dict[str, dict[Any, str]] = {
     "status": STATUS_LABELS, "order_type": ORDER_TYPE_LABELS, "reason": REVOCATION_LABELS,
@@ -84,7 +119,9 @@ def _value(key: str, value: Any) -> str:
     if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and value[10:11] == "T":
         return value[:10]  # an ISO timestamp: the date says enough here
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{_FIELDS.get(k, k)} {_value(k, v)}" for k, v in value.items()) + ")"
     return str(value)
 
 
