@@ -16,11 +16,12 @@ one distinct surname after another instead of reading every namesake.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, not_, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal, not_, or_, select, true, union
 
 from cardadmin.db import db, starts_with
 from cardadmin.identifiers import could_begin_hsa_id
@@ -34,16 +35,25 @@ def name_keys(text: str) -> list[str]:
     return [name_key(word) for word in text.split()[:5]]
 
 
-def _distinct(column: Any, key: str) -> list[str] | None:
-    """The distinct values of a key column that begin with ``key``, in order, one index seek each (a loose index
-    scan: each step is the smallest value after the last one); None when there are more than DISTINCT_CAP."""
-    first = select(func.min(column)).where(starts_with(column, key)).scalar_subquery()
+@functools.cache
+def _distinct_statement(column_name: str) -> Select[Any]:
+    """A loose index scan over a name key column: each step is the smallest value after the last one, one index
+    seek each, while the values stay below ``:end``. Built once (its construction costs more than its run). The key
+    columns sort by code point on every database (db.code_point_string), so a prefix is the range [key, end)."""
+    column = getattr(Person, column_name)
+    start, end = bindparam("start"), bindparam("end")
+    first = select(func.min(column)).where(column >= start, column < end).scalar_subquery()
     seen = select(first.label("v"), literal(1).label("n")).cte("name_values", recursive=True)
-    # The step's only bound is the last value (a second lower bound, the prefix, would make SQLite seek from the
-    # prefix every time); the step past the last match is dropped below.
+    # The step's only lower bound is the last value: with a second one SQLite would seek from the prefix each time.
     after = select(func.min(column)).where(column > seen.c.v).scalar_subquery()
-    seen = seen.union_all(select(after, seen.c.n + 1).where(starts_with(seen.c.v, key), seen.c.n <= DISTINCT_CAP))
-    values = list(db.session.scalars(select(seen.c.v).where(starts_with(seen.c.v, key))))
+    seen = seen.union_all(select(after, seen.c.n + 1).where(seen.c.v < end, seen.c.n <= DISTINCT_CAP))
+    return select(seen.c.v).where(seen.c.v < end)
+
+
+def _distinct(column: Any, key: str) -> list[str] | None:
+    """The distinct values of a key column that begin with ``key``, in order; None when there are more than
+    DISTINCT_CAP."""
+    values = list(db.session.scalars(_distinct_statement(column.key), {"start": key, "end": key + "\U0010ffff"}))
     return values if len(values) <= DISTINCT_CAP else None
 
 
