@@ -196,6 +196,8 @@ def _measure(app: Any, path: Path, world: dict[str, Any]) -> dict[str, dict[str,
         client = clients[username]
         for _ in range(5):
             assert client.get(url).status_code == 200, url
+        body = client.get(url).get_data(as_text=True)
+        rows = body.count("<tr") - body.count("<thead")  # table rows shown: what the page renders
         page_times = []
         for _ in range(REQUESTS):
             began = time.perf_counter()
@@ -209,7 +211,7 @@ def _measure(app: Any, path: Path, world: dict[str, Any]) -> dict[str, dict[str,
                 raw.execute(sql, params).fetchall()
             floor_times.append((time.perf_counter() - began) * 1000)
         results[label] = {"p50": statistics.median(page_times), "p95": _p(page_times, 0.95),
-                          "floor_p95": _p(floor_times, 0.95), "queries": len(statements)}
+                          "floor_p95": _p(floor_times, 0.95), "queries": len(statements), "rows": rows}
     raw.close()
     return results
 
@@ -255,11 +257,11 @@ def main(sizes: list[int] | None = None) -> None:
         for n in sizes:
             app, path, world = _database(folder, n)
             by_size[n] = _measure(app, path, world)
-            print("| page | queries | p50 ms | p95 ms | floor p95 ms (same SQL, raw sqlite3) | p95 / floor |")
-            print("|---|---|---|---|---|---|")
+            print("| page | rows | queries | p50 ms | p95 ms | floor p95 ms (same SQL, raw sqlite3) | p95 / floor |")
+            print("|---|---|---|---|---|---|---|")
             for label, r in by_size[n].items():
-                print(f"| {label} | {r['queries']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['floor_p95']:.2f} | "
-                      f"{r['p95'] / max(r['floor_p95'], 0.001):.1f} × |")
+                print(f"| {label} | {r['rows']:.0f} | {r['queries']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
+                      f"{r['floor_p95']:.2f} | {r['p95'] / max(r['floor_p95'], 0.001):.1f} × |")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
         print(f"\n| page | p95 at {small:,} | p95 at {large:,} | ratio (target ≤ 1.5) |".replace(",", " "))
