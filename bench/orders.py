@@ -142,6 +142,9 @@ PAGES = [
     ("desk queue", "desk", "/utlamning/"),
     ("search by name", "ra", "/kort/sok?q=lindgren"),
     ("search by first and surname", "ra", "/kort/sok?q=Anna+Åker"),
+    # The same two kinds of name search with a full page at both sizes (the two above show 27 and 6 rows at 10 k).
+    ("search by name, full page", "ra", "/kort/sok?q=ann"),
+    ("search by two words, full page", "ra", "/kort/sok?q=a+b"),
     ("search by card number", "desk", "/kort/sok?kortnummer={desk_card_prefix}"),
     ("search by status", "ra", "/kort/sok?status=at_desk"),
 ]
