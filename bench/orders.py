@@ -267,8 +267,9 @@ def main(sizes: list[int] | None = None) -> None:
                       f"{r['floor_p95']:.2f} | {r['p95'] / max(r['floor_p95'], 0.001):.1f} × |")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
-        print(f"\n| page | p95 at {small:,} | p95 at {large:,} | ratio (target ≤ 1.5) |".replace(",", " "))
-        print("|---|---|---|---|")
+        print(f"\n| page | p95 at {small:,} | p95 at {large:,} | ratio (target ≤ 1.5) | p50 ratio |".replace(",", " "))
+        print("|---|---|---|---|---|")
         for label in by_size[small]:
-            a, b = by_size[small][label]["p95"], by_size[large][label]["p95"]
-            print(f"| {label} | {a:.1f} ms | {b:.1f} ms | {b / a:.2f} |")
+            a, b = by_size[small][label], by_size[large][label]
+            print(f"| {label} | {a['p95']:.1f} ms | {b['p95']:.1f} ms | {b['p95'] / a['p95']:.2f} | "
+                  f"{b['p50'] / a['p50']:.2f} |")
