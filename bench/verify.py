@@ -17,14 +17,17 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from hardware.connection import CardConnection
+
+T = TypeVar("T")
 ROUNDS = int(os.environ.get("BENCH_VERIFY_ROUNDS", "40"))
 READER = os.environ.get("CARDADMIN_VPCD_READER", "Virtual PCD 00 00")
 PIN = "123456"
 
 
-class _Recorder:
+class _Recorder(CardConnection):
     """A CardConnection that records every raw command APDU it passes on."""
 
     def __init__(self, inner: Any) -> None:
@@ -37,6 +40,9 @@ class _Recorder:
 
     def close(self) -> None:
         self.inner.close()
+
+    def run(self, operation: Callable[[], T]) -> T:
+        return self.inner.run(operation)
 
     @property
     def atr(self) -> bytes | None:

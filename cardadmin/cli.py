@@ -167,8 +167,10 @@ def register_flask_commands(app: Any) -> None:
     from cardadmin.hsa.cli import COMMANDS as HSA_COMMANDS
     from cardadmin.orders.cli import COMMANDS as ORDER_COMMANDS
     from cardadmin.outbox.cli import COMMANDS as OUTBOX_COMMANDS
+    from cardadmin.timelog.cli import COMMANDS as TIMELOG_COMMANDS
 
-    for command in COMMANDS + DESK_COMMANDS + ORDER_COMMANDS + OUTBOX_COMMANDS + HSA_COMMANDS + EXPORT_COMMANDS:
+    for command in (COMMANDS + DESK_COMMANDS + ORDER_COMMANDS + OUTBOX_COMMANDS + HSA_COMMANDS + EXPORT_COMMANDS
+                    + TIMELOG_COMMANDS):
         app.cli.add_command(command)
 
 

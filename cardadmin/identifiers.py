@@ -10,8 +10,10 @@ from datetime import date
 
 HSA_ID_MAX_LENGTH = 31
 TEST_HSA_PREFIX = "TSTNMT"
-_HSA_ID = re.compile(r"^(?P<prefix>SE|TSTNMT)(?P<org>\d{10})-(?P<local>[A-Za-z0-9]+)$")
-_PERSONNUMMER = re.compile(r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})[-+]?(?P<tail>\d{4})$")
+# re.ASCII: \d is 0-9 only (by default it also takes other scripts' digits, such as '٢', which int() reads).
+_HSA_ID = re.compile(r"^(?P<prefix>SE|TSTNMT)(?P<org>\d{10})-(?P<local>[A-Za-z0-9]+)$", re.ASCII)
+_PERSONNUMMER = re.compile(r"^(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})[-+]?(?P<tail>\d{4})$",
+                           re.ASCII)
 # Anything that looks like a personal identity number inside free text (12 or 10 digits, optional separator).
 # Separators people type between birth date and number: - + space, en/em dash, non-breaking space.
 _PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?(\d{6})[-+\s\u2013\u2014\u00a0]?(\d{4})(?!\d)")
@@ -19,7 +21,7 @@ _PNR_IN_TEXT = re.compile(r"(?<!\d)(\d{2})?(\d{6})[-+\s\u2013\u2014\u00a0]?(\d{4
 
 def luhn_ok(digits: str) -> bool:
     """Luhn (mod 10) check over a string of digits, as used by Swedish person and organisation numbers."""
-    if not digits.isdigit():
+    if not digits.isdecimal():  # isdigit() also takes '²', which int() refuses
         return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -35,7 +37,7 @@ def luhn_ok(digits: str) -> bool:
 def normalise_org_number(value: str) -> str:
     """'232100-0222' or '2321000222' → '2321000222'. Raises ValueError with a Swedish message."""
     digits = (value or "").strip().replace("-", "")
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         raise ValueError("Organisationsnumret ska ha tio siffror, t.ex. 232100-0222.")
     if not luhn_ok(digits):
         raise ValueError("Organisationsnumrets kontrollsiffra stämmer inte.")
@@ -44,6 +46,13 @@ def normalise_org_number(value: str) -> str:
 
 def format_org_number(digits: str) -> str:
     return f"{digits[:6]}-{digits[6:]}" if len(digits) == 10 else digits
+
+
+def organisation_number_of(hsa_id: str) -> str | None:
+    """The organisation number inside an HSA-ID ('SE2321000222-4KX7' → '2321000222'), read by the same pattern
+    that validates one; None for a value without an HSA-ID's shape (nothing else is checked here)."""
+    match = _HSA_ID.match((hsa_id or "").strip())
+    return match["org"] if match else None
 
 
 def parse_hsa_id(value: str, *, allow_test: bool) -> tuple[str, str]:
@@ -61,7 +70,7 @@ def parse_hsa_id(value: str, *, allow_test: bool) -> tuple[str, str]:
     return value, match["org"]
 
 
-_HSA_ID_TAIL = re.compile(r"\d{0,9}|\d{10}(-[A-Za-z0-9]*)?")  # what may follow the prefix, as in _HSA_ID
+_HSA_ID_TAIL = re.compile(r"\d{0,9}|\d{10}(-[A-Za-z0-9]*)?", re.ASCII)  # what may follow the prefix, as in _HSA_ID
 
 
 def could_begin_hsa_id(text: str) -> bool:

@@ -7,7 +7,7 @@ role never reaches the view, and the role × route matrix test reads the same de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from cardadmin.accounts.models import User
 from cardadmin.db import db
@@ -152,6 +152,22 @@ def require_role(user: Any, *roles: Role) -> None:
     """Services call this too: the rule holds whatever edge the call comes from."""
     if user is None or not user.has_role(*roles):
         raise Forbidden("Du saknar behörighet för den här åtgärden.")
+
+
+Grant = tuple[Role, ColumnElement[bool] | None]  # a role and what it lets its holder read (None: nothing)
+
+
+def role_scope(actor: Any, grants: Callable[[Any], Iterable[Grant]], *,
+               everything: tuple[Role, ...] = (Role.ADMIN,)) -> ColumnElement[bool]:
+    """The one rule for what a user may read, as a condition for a WHERE clause: everything for the roles in
+    ``everything`` (and for the system, ``actor`` None); otherwise the union of what each of the user's roles
+    grants (a user with two roles sees what either allows), and nothing without a role that grants anything.
+    ``grants(actor)`` gives (role, condition) pairs; a condition of None: that role grants this user nothing
+    (an RA officer without an organisation, a card administrator without a desk)."""
+    if actor is None or (everything and actor.has_role(*everything)):
+        return true()
+    terms = [term for role, term in grants(actor) if term is not None and actor.has_role(role)]
+    return or_(*terms) if terms else false()
 
 
 def _security_headers(response: Any) -> Any:

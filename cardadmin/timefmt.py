@@ -14,6 +14,11 @@ def local(value: datetime | None) -> str:
     return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 
+def today() -> date:
+    """The Swedish calendar day now (the date a desk's rules mean by 'today')."""
+    return datetime.now(UTC).astimezone(LOCAL).date()
+
+
 def local_day_start(day: date) -> datetime:
     """The UTC instant a Swedish calendar day begins."""
     return datetime.combine(day, time.min, tzinfo=LOCAL).astimezone(UTC)

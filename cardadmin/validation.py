@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +42,18 @@ def hsa_id_input(value: str | None, label: str = "HSA-id", *, required: bool = T
     return hsa_id
 
 
-def flush_or_conflict(message: str) -> None:
-    """Flush, turning a unique-constraint race into a clear 409 instead of a 500."""
+@contextmanager
+def unique_or_conflict(message: str) -> Iterator[None]:
+    """Make the change in the block in a SAVEPOINT and flush it there: a unique-constraint race becomes a clear
+    409 instead of a 500, only that change is undone, and the transaction goes on (the objects read as stored).
+
+    What was pending before the block is flushed first, outside: Session.begin_nested() flushes before it
+    emits SAVEPOINT, so a change made before opening the savepoint was never covered by it (the conflict left
+    a dead transaction), and an error of an earlier change would have been reported as this conflict."""
+    db.session.flush()
     try:
         with db.session.begin_nested():
+            yield
             db.session.flush()
     except IntegrityError:
         raise Conflict(message) from None

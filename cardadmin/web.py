@@ -1,16 +1,42 @@
-"""Small helpers the HTML views share: commit-or-explain for form submissions."""
+"""Small helpers the edges share: commit-or-explain for form submissions, whole numbers from a request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from flask import flash
+from flask import flash, request
 
 from cardadmin.db import db
-from cardadmin.errors import CardAdminError
+from cardadmin.errors import CardAdminError, InvalidInput
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # what an INTEGER column holds on every database we run on
+
+
+def whole_number(raw: Any, maximum: int = MAX_ID) -> int | None:
+    """``raw`` (an id, a count or a page size typed into a URL or a form) as a whole number 0…``maximum``, else
+    None. ASCII digits only: str.isdigit() also takes '²', which int() refuses (that was a 500)."""
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)) or int(text) > maximum:
+        return None
+    return int(text)
+
+
+def whole_numbers(values: Iterable[Any]) -> list[int]:
+    """The ids among a multi-valued field's values (bulk actions), in order; anything else is left out."""
+    return [n for n in map(whole_number, values) if n is not None]
+
+
+def int_arg(name: str, *, refuse: str | None = None, values: Mapping[str, Any] | None = None) -> int | None:
+    """A whole number from the query string (or ``values``, such as request.form): None when absent or when it
+    is no number, unless ``refuse`` is given: then that is the message of a 400 (where ignoring the value would
+    widen what is shown or exported)."""
+    raw = str((request.args if values is None else values).get(name, "") or "").strip()
+    number = whole_number(raw)
+    if number is None and raw and refuse:
+        raise InvalidInput(refuse, field=name)
+    return number
 
 
 def attempt(action: Callable[[], T]) -> tuple[T | None, int]:

@@ -26,8 +26,7 @@ def load_certificate(der: bytes) -> x509.Certificate:
         raise MalformedResponse("certificate is not valid DER X.509") from exc
     try:
         cert.public_key()
-        cert.subject.rfc4514_string()
-        cert.issuer.rfc4514_string()
+        cert.subject, cert.issuer  # noqa: B018 - parsed (and kept) on first access
         list(cert.extensions)
     except UnsupportedAlgorithm as exc:
         raise CardRejected(f"the certificate's key type is not supported ({exc})") from exc

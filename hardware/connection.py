@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from hardware.apdu import CLA_CHAINING, INS_GET_RESPONSE, CommandApdu, describe, parse_command
 from hardware.errors import MalformedResponse
@@ -17,6 +19,8 @@ from hardware.errors import MalformedResponse
 MAX_RESPONSE_BYTES = 65536 + 1024  # bound what a lying card can make us collect
 MAX_SHORT_DATA = 255
 MAX_GET_RESPONSE_ROUNDS = MAX_RESPONSE_BYTES // 256 + 1
+
+T = TypeVar("T")
 
 
 class CardConnection(ABC):
@@ -28,6 +32,12 @@ class CardConnection(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most test doubles have nothing to close
         """Release the card."""
+
+    def run(self, operation: Callable[[], T]) -> T:
+        """Run one card operation (however many APDUs it sends) as one unit. A backend that must bound how
+        long a card may keep us waiting (PC/SC) bounds the whole unit; APDUs sent outside any unit are
+        bounded one by one. Here, with nothing to bound, the operation simply runs."""
+        return operation()
 
     @property
     def atr(self) -> bytes | None:
@@ -57,6 +67,9 @@ class TracingConnection(CardConnection):
 
     def close(self) -> None:
         self.inner.close()
+
+    def run(self, operation: Callable[[], T]) -> T:
+        return self.inner.run(operation)
 
     @property
     def atr(self) -> bytes | None:

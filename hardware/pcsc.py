@@ -6,11 +6,10 @@ NoReader, no card -> NoCard, card pulled -> CardRemoved, no answer in time -> Ca
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from smartcard import scard
 from smartcard.CardMonitoring import CardMonitor, CardObserver
@@ -21,13 +20,15 @@ from hardware.errors import (
     CardRemoved,
     CardTimeout,
     HardwareError,
+    MalformedResponse,
     NoCard,
     NoReader,
     ReaderUnavailable,
 )
 
 _SCARD_PRESENT = 0x0004  # SCardStatus dwState bit (pcsclite.h); pyscard does not export it
-DEFAULT_TIMEOUT = 10.0  # seconds for one APDU; a PIV RSA-2048 signature takes well under 2 s
+DEFAULT_TIMEOUT = 10.0  # seconds for one card operation; a PIV RSA-2048 signature takes well under 2 s
+T = TypeVar("T")
 
 _NO_SERVICE = {scard.SCARD_E_NO_SERVICE, scard.SCARD_E_SERVICE_STOPPED, scard.SCARD_E_NO_READERS_AVAILABLE}
 _NO_READER = {scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE}
@@ -137,42 +138,123 @@ def _pick_reader(readers: list[str], wanted: str | None) -> str:
     raise NoReader(wanted)
 
 
-class PcscConnection(CardConnection):
-    """An open PC/SC card handle. Prefer `connect()` to constructing this directly."""
+class _Worker:
+    """A thread that runs card operations for one connection at a time, kept for the next connection when
+    that one closes (starting a thread for every verification cost about 0.1 ms). A worker that timed out
+    is still waiting on its card and is never reused."""
 
-    def __init__(self, ctx: Any, hcard: Any, protocol: int, reader: str, atr: bytes, exclusive: bool,
-                 timeout: float) -> None:
+    _idle: list[_Worker] = []
+    _idle_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._go = threading.Lock()
+        self._go.acquire()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._job: Callable[[], Any] | None = None
+        self._outcome: tuple[bool, Any] = (False, None)
+        thread = threading.Thread(target=self._loop, name="pcsc", daemon=True)
+        thread.start()
+        self.ident = thread.ident
+
+    @classmethod
+    def take(cls) -> _Worker:
+        with cls._idle_lock:
+            return cls._idle.pop() if cls._idle else cls()
+
+    def give_back(self) -> None:
+        with self._idle_lock:
+            if len(self._idle) < 4:
+                self._idle.append(self)
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            assert self._job is not None
+            try:
+                self._outcome = (True, self._job())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, who raises it
+                self._outcome = (False, exc)
+            self._job = None
+            self._done.release()
+
+    def call(self, job: Callable[[], T], timeout: float) -> T:
+        """`job()` on this worker; TimeoutError if it takes longer than `timeout` seconds."""
+        self._job = job
+        self._go.release()
+        if not self._done.acquire(timeout=timeout):
+            raise TimeoutError
+        ok, value = self._outcome
+        self._outcome = (False, None)
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
+class PcscConnection(CardConnection):
+    """An open PC/SC card handle. Prefer `connect()` to constructing this directly.
+
+    PC/SC has no timeout of its own for a transmit, and nothing unblocks a transmit to a card that has
+    fallen silent (SCardCancel, SCardDisconnect and SCardReleaseContext from another thread all wait
+    for it: measured with pcsc-lite and vpcd). So the card is talked to on a worker thread while the
+    caller waits at most `timeout` seconds. The bound is per unit: one `run(operation)` (a whole card
+    operation, its APDUs sent directly on the worker), or a single APDU sent outside any unit. Handing
+    each APDU to the worker separately cost about 80 microseconds of thread switching an APDU, more than
+    a third of what the APDU itself costs through pcscd. A timed-out unit leaves the handle unusable, so
+    the connection refuses further use instead of interleaving answers.
+    """
+
+    def __init__(self, ctx: Any, hcard: Any, protocol: int, reader: str, exclusive: bool, timeout: float) -> None:
         self._ctx = ctx
         self._hcard = hcard
         self._protocol = protocol
         self.reader = reader
-        self._atr = atr
+        self._atr: bytes | None = None
         self.exclusive = exclusive
         self.timeout = timeout
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcsc")
+        self._worker: _Worker | None = None  # taken at the first unit, given back at close
         self._broken: HardwareError | None = None
         self._closed = False
 
     @property
     def atr(self) -> bytes:
+        """The card's ATR, asked of the reader the first time it is wanted (a verification does not need it)."""
+        if self._atr is None:
+            hresult, _, _, _, atr = scard.SCardStatus(self._hcard)
+            if hresult != scard.SCARD_S_SUCCESS:
+                raise _error(hresult, "transmit", self.reader)
+            self._atr = bytes(atr)
         return self._atr
 
-    def _transmit(self, apdu: bytes) -> tuple[int, list[int]]:
-        return scard.SCardTransmit(self._hcard, self._protocol, list(apdu))
+    def run(self, operation: Callable[[], T]) -> T:
+        if self._on_worker():
+            return operation()  # a unit inside a unit: already bounded
+        return self._bounded(operation)
 
-    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+    def _on_worker(self) -> bool:
+        return self._worker is not None and threading.get_ident() == self._worker.ident
+
+    def _bounded(self, operation: Callable[[], T]) -> T:
+        self._check_usable()
+        if self._worker is None:
+            self._worker = _Worker.take()
+        try:
+            return self._worker.call(operation, self.timeout)
+        except TimeoutError:
+            self._broken = CardTimeout(self.timeout)
+            raise self._broken from None
+
+    def _check_usable(self) -> None:
         if self._broken is not None:
             raise self._broken
         if self._closed:
             raise CardRemoved("The card connection is closed.")
-        # PC/SC has no per-transmit timeout; bound the wait here. A timed-out call leaves the handle
-        # unusable, so the connection refuses further use instead of interleaving answers.
-        future = self._pool.submit(self._transmit, apdu)
-        try:
-            hresult, response = future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            self._broken = CardTimeout(self.timeout)
-            raise self._broken from None
+
+    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+        if not self._on_worker():
+            return self._bounded(lambda: self.send_and_receive(apdu))
+        self._check_usable()
+        hresult, response = scard.SCardTransmit(self._hcard, self._protocol, list(apdu))
         if hresult != scard.SCARD_S_SUCCESS:
             err = _error(hresult, "transmit", self.reader)
             # pcsc-lite often reports a pulled card as "transaction failed"; ask the reader.
@@ -181,8 +263,6 @@ class PcscConnection(CardConnection):
                 raise self._broken
             raise err
         if len(response) < 2:
-            from hardware.errors import MalformedResponse
-
             raise MalformedResponse("response without a status word")
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
@@ -198,40 +278,59 @@ class PcscConnection(CardConnection):
             time.sleep(0.05)
 
     def close(self, disposition: int | None = None) -> None:
-        """Disconnect; by default RESET the card so no verified PIN state outlives us."""
+        """Disconnect; by default RESET the card so no verified PIN state outlives us.
+
+        After a timeout the worker is still inside a transmit, and pcsc-lite makes a disconnect wait for
+        it (for ever, if the card never answers): the disconnect is left to a thread of its own, so closing
+        returns at once."""
         if self._closed:
             return
         self._closed = True
-        self._pool.shutdown(wait=False)
-        scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if disposition is None else disposition)
-        scard.SCardReleaseContext(self._ctx)
+        if self._worker is not None and self._broken is None:
+            self._worker.give_back()
+
+        def release() -> None:
+            scard.SCardDisconnect(self._hcard, scard.SCARD_RESET_CARD if disposition is None else disposition)
+            scard.SCardReleaseContext(self._ctx)
+
+        if isinstance(self._broken, CardTimeout):
+            threading.Thread(target=release, name="pcsc-release", daemon=True).start()
+        else:
+            release()
 
 
 def connect(reader: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, exclusive: bool = True) -> PcscConnection:
     """Connect to the card in `reader` (exact name, or a case-insensitive part of it).
 
     Exclusive access first, so nothing else talks to the card mid-verification; shared access
-    if another program holds the card shared.
+    if another program holds the card shared. An exact name is tried first without listing the readers
+    (one round trip to pcscd fewer); anything else is looked up in the list.
     """
     ctx = _context()
     try:
-        name = _pick_reader(_readers(ctx), reader)
-        protocols = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
-        modes = [scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_SHARE_SHARED] if exclusive else [scard.SCARD_SHARE_SHARED]
-        for mode in modes:
-            hresult, hcard, protocol = scard.SCardConnect(ctx, name, mode, protocols)
-            if hresult != scard.SCARD_E_SHARING_VIOLATION:
-                break
+        name = reader
+        hresult, hcard, protocol, mode = _connect(ctx, reader, exclusive) if reader else (None, None, 0, 0)
+        if hresult is None or hresult in _NO_READER or hresult == scard.SCARD_E_INVALID_VALUE:
+            name = _pick_reader(_readers(ctx), reader)
+            hresult, hcard, protocol, mode = _connect(ctx, name, exclusive)
         if hresult != scard.SCARD_S_SUCCESS:
             raise _error(hresult, "connect", name)
-        hresult, _, _, _, atr = scard.SCardStatus(hcard)
-        if hresult != scard.SCARD_S_SUCCESS:
-            scard.SCardDisconnect(hcard, scard.SCARD_LEAVE_CARD)
-            raise _error(hresult, "connect", name)
-        return PcscConnection(ctx, hcard, protocol, name, bytes(atr), mode == scard.SCARD_SHARE_EXCLUSIVE, timeout)
+        assert name is not None
+        return PcscConnection(ctx, hcard, protocol, name, mode == scard.SCARD_SHARE_EXCLUSIVE, timeout)
     except BaseException:
         scard.SCardReleaseContext(ctx)
         raise
+
+
+def _connect(ctx: Any, name: str, exclusive: bool) -> tuple[int, Any, int, int]:
+    """SCardConnect, exclusive first when asked: (hresult, handle, protocol, share mode used)."""
+    protocols = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
+    modes = [scard.SCARD_SHARE_EXCLUSIVE, scard.SCARD_SHARE_SHARED] if exclusive else [scard.SCARD_SHARE_SHARED]
+    for mode in modes:
+        hresult, hcard, protocol = scard.SCardConnect(ctx, name, mode, protocols)
+        if hresult != scard.SCARD_E_SHARING_VIOLATION:
+            break
+    return hresult, hcard, protocol, mode
 
 
 CardEvent = Callable[[str, bytes], None]  # (reader name, ATR)

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from cryptography import x509
 
@@ -20,6 +21,8 @@ from hardware.connection import CardConnection
 from hardware.errors import CardRejected
 from hardware.piv import PivSession
 from hardware.piv_data import Slot
+
+T = TypeVar("T")
 
 
 class KeyRole(StrEnum):
@@ -40,6 +43,12 @@ class CardApplication(ABC):
     """One card application that holds a holder's keys and certificates."""
 
     name: str = "abstract"
+    connection: CardConnection | None = None
+
+    def run(self, operation: Callable[[], T]) -> T:
+        """Run one card operation (several calls below) as one unit on the card's connection, so a PC/SC
+        backend bounds the whole operation once instead of each APDU (see `CardConnection.run`)."""
+        return operation() if self.connection is None else self.connection.run(operation)
 
     @abstractmethod
     def read_certificates(self) -> list[CardCertificate]:
@@ -85,6 +94,7 @@ class PivApplication(CardApplication):
     name = "piv"
 
     def __init__(self, connection: CardConnection) -> None:
+        self.connection = connection
         self.session = PivSession(connection)
         self._certs: dict[Slot, x509.Certificate] | None = None
 

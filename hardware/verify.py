@@ -2,7 +2,10 @@
 
 `verify(app, ...)` runs a fixed list of named checks against an open `CardApplication` (any
 profile) and returns a `VerificationResult`. Path validation, validity and revocation are done by
-pyhanko-certvalidator (RFC 5280 path validation); this module only decides which questions to ask.
+pyhanko-certvalidator (RFC 5280 path validation); this module only decides which questions to ask. The
+usual PKI shape is answered first by cryptography's Rust path validator (hardware/fastpath.py), which
+can only say "trusted and not revoked" and leaves every other case, and every reason, to
+pyhanko-certvalidator.
 
 Errors: the policy never raises a `HardwareError`. When the card fails mid-way (removed, wrong PIN,
 blocked PIN, garbage answer), the check that was running fails with the cause as its reason, the
@@ -44,6 +47,7 @@ from pyhanko_certvalidator.policy_decl import (
 
 from hardware.certs import card_number_of, hsa_id_of
 from hardware.errors import CardRejected, HardwareError, InvalidPin, PinBlocked
+from hardware.fastpath import trusted_unrevoked_paths
 from hardware.profiles import CardApplication, KeyRole, open_application, prove_possession
 from hardware.trust import load_certificates, load_crl, load_crls, load_trust_anchors  # noqa: F401 (re-exported)
 
@@ -226,7 +230,11 @@ def _validate(cert: x509.Certificate, *, anchors: Sequence[x509.Certificate] = (
         return _Outcome(False, f"{type(exc).__name__}: {exc}")
     certs = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
     certs.reverse()
-    return _Outcome(True, f"{len(certs)} certificates to {certs[-1].subject.rfc4514_string()}", certs)
+    return _trusted(certs)
+
+
+def _trusted(path: list[x509.Certificate]) -> _Outcome:
+    return _Outcome(True, f"{len(path)} certificates to {path[-1].subject.rfc4514_string()}", path)
 
 
 def _clamped(moment: dt.datetime, cert: x509.Certificate) -> dt.datetime:
@@ -315,7 +323,7 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
         return result
     result.application = app.name
     try:
-        certs = {c.role: c.certificate for c in app.read_certificates() if c.role in _ROLES}
+        certs = {c.role: c.certificate for c in app.run(app.read_certificates) if c.role in _ROLES}
     except HardwareError as exc:
         result.error = exc
         checks.append(Check(CHECK_CARD, False, f"reading certificates: {_hardware_reason(exc)}"))
@@ -326,8 +334,9 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
     # 2-3. certificates present
     for role, name in ((KeyRole.AUTHENTICATION, CHECK_AUTH_CERT), (KeyRole.SIGNATURE, CHECK_SIGN_CERT)):
         if role in certs:
-            checks.append(Check(name, True, certs[role].subject.rfc4514_string()))
-            result.certificates.append(CertificateSummary.of(role, certs[role]))
+            summary = CertificateSummary.of(role, certs[role])
+            checks.append(Check(name, True, summary.subject))
+            result.certificates.append(summary)
         else:
             checks.append(Check(name, False, f"no {_ROLE_NAME[role]} certificate on the card"))
     if not certs:
@@ -351,12 +360,19 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
     # The common case first: every certificate valid now, so one validation per certificate at `now` with
     # the CRLs (in one shared context) answers both "trusted path" and "not revoked". Any failure is
     # asked again as two separate questions below, so each check gets its own reason.
+    # The commonest PKI shape is answered first by the fast path (hardware/fastpath.py), which only ever
+    # says "trusted and not revoked" and leaves every other case to pyhanko-certvalidator.
     combined: dict[KeyRole, _Outcome] | None = None
     if all(_clamped(now, c) == now for c in certs.values()):
-        shared = _context(anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
-        combined = {r: _validate(c, context=shared) for r, c in certs.items()}
-        if not all(o.passed for o in combined.values()):
-            combined = None
+        fast = trusted_unrevoked_paths(list(certs.values()), anchors=trust_anchors, intermediates=intermediates,
+                                       crls=crls, now=now)
+        if fast is not None:
+            combined = {r: _trusted(path) for r, path in zip(certs, fast, strict=True)}
+        else:
+            shared = _context(anchors=trust_anchors, intermediates=intermediates, moment=now, crls=crls)
+            combined = {r: _validate(c, context=shared) for r, c in certs.items()}
+            if not all(o.passed for o in combined.values()):
+                combined = None
     chains = combined or {r: _validate(c, anchors=trust_anchors, intermediates=intermediates,
                                        moment=_clamped(now, c), crls=None) for r, c in certs.items()}
     checks.append(_combine(CHECK_CHAIN, {r: (o.passed, o.reason) for r, o in chains.items()}))
@@ -399,7 +415,7 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
         checks.append(Check(CHECK_POSSESSION, None, "not run: no authentication certificate", required))
     else:
         try:
-            proof = prove_possession(app, KeyRole.AUTHENTICATION, pin)
+            proof = app.run(lambda: prove_possession(app, KeyRole.AUTHENTICATION, pin))
         except HardwareError as exc:
             result.error = exc
             if isinstance(exc, InvalidPin):
@@ -419,9 +435,20 @@ def verify(app: CardApplication | None, *, hsa_id: str, card_number: str,
 
 def verify_connection(connection: Any, **kwargs: Any) -> VerificationResult:
     """Open the card's application on `connection` (any `CardConnection`) and `verify()` it; a card
-    without a known application, or one that fails while opening, gives a result, not an exception."""
+    without a known application, or one that fails while opening, gives a result, not an exception.
+
+    The whole verification is one unit of card work (`CardConnection.run`): on PC/SC it is bounded once
+    by the connection's timeout. A card that falls silent therefore gives a result with only the card
+    check failed (CardTimeout): the checks already made are on the worker thread that still waits for it."""
+
+    def whole() -> VerificationResult:
+        try:
+            app = open_application(connection)
+        except HardwareError as exc:
+            return verify(None, card_error=exc, **kwargs)
+        return verify(app, **kwargs)
+
     try:
-        app = open_application(connection)
+        return connection.run(whole)  # type: ignore[no-any-return]
     except HardwareError as exc:
         return verify(None, card_error=exc, **kwargs)
-    return verify(app, **kwargs)

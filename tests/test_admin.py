@@ -168,7 +168,7 @@ def test_audit_search_rejects_a_bad_date_clearly(app, client, world):
 
 def test_navigation_follows_roles(app, new_client, world):
     expectations = {
-        "admin": ["Användare", "Organisationer", "Logg"],
+        "admin": ["Administration", "Logg"],
         "ra_officer": ["Logg"],
         "orderer": [],
     }
@@ -177,8 +177,24 @@ def test_navigation_follows_roles(app, new_client, world):
         browser.login(username)
         page = browser.get("/").get_data(as_text=True)
         nav = page.split('aria-label="Huvudmeny"')[1].split("</nav>")[0]
-        for label in ["Användare", "Organisationer", "Logg"]:
+        for label in ["Administration", "Användare", "Organisationer", "Logg"]:
             assert (f">{label}<" in nav) == (label in links), (username, label)
+
+
+def test_administration_page_gathers_the_registers(app, new_client, world):
+    """The register pages live under one menu entry; the entry stays marked on each of them."""
+    admin = new_client()
+    admin.login("admin")
+    page = admin.get("/admin/").get_data(as_text=True)
+    for label, path in [("Användare", "/admin/anvandare"), ("Organisationer", "/admin/organisationer"),
+                        ("Kortutlämningar", "/admin/kortutlamningar"), ("Tidsinställningar", "/admin/tid/")]:
+        assert f'href="{path}">{label}</a>' in page, label
+    users = admin.get("/admin/anvandare").get_data(as_text=True)
+    nav = users.split('aria-label="Huvudmeny"')[1].split("</nav>")[0]
+    assert 'href="/admin/" aria-current="page">Administration<' in nav
+    ra = new_client()
+    ra.login("ra_officer")
+    assert ra.get("/admin/").status_code == 403
 
 
 def test_services_refuse_non_admins_whatever_the_edge(app_ctx, world):

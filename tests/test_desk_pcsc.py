@@ -231,12 +231,17 @@ def test_desk_agent_verifies_inserted_cards_and_the_page_sees_it(live: Any, slot
     assert not any(PIN in s or "999999" in s for s in said)
 
 
+def _agent_process(url: str, token_file: str, reader: str) -> subprocess.Popen[str]:
+    """`cardadmin desk-agent` as the desk PC runs it, with the PIN typed on its stdin."""
+    return subprocess.Popen([str(Path(sys.executable).parent / "cardadmin"), "desk-agent", "--server", url,
+                             "--token-file", token_file, "--reader", reader], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+
+
 def test_desk_agent_command_with_pin_on_stdin(live: Any, slot: Slot) -> None:
     app, url, token_file, _order_id = live
-    agent = subprocess.Popen([str(Path(sys.executable).parent / "cardadmin"), "desk-agent", "--server", url,
-                              "--token-file", token_file, "--reader", slot.reader], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    agent = _agent_process(url, token_file, slot.reader)
     try:
         time.sleep(1.0)
         slot.insert()
@@ -251,3 +256,63 @@ def test_desk_agent_command_with_pin_on_stdin(live: Any, slot: Slot) -> None:
     assert agent.returncode == 0, output
     assert "Kortet är verifierat" in output and PIN not in output and "Traceback" not in output
     assert json.dumps(row.checks).count('"passed": true') == 11
+
+
+class _AnswerLostOnce(ApiClient):
+    """The server stores the first verification, but its answer never reaches the agent (a timeout)."""
+
+    lost = 0
+
+    def post_verification(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        answer = super().post_verification(order_id, body)
+        if not self.lost:
+            self.lost += 1
+            from cardadmin.desk.agent import ServerUnreachable
+
+            raise ServerUnreachable("timed out")
+        return answer
+
+
+def test_desk_agent_whose_answer_was_lost_gets_the_stored_result(live: Any, slot: Slot) -> None:
+    """The agent posts again when the answer is lost; the server gives back what it stored the first time
+    (not "challenge already used"), and nothing is stored twice."""
+    app, url, token_file, _order_id = live
+    said: list[str] = []
+    agent = DeskAgent(_AnswerLostOnce(url, Path(token_file).read_text().strip()), ask_pin=lambda: PIN,
+                      say=said.append, reader=slot.reader)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        slot.insert()
+        [row] = _wait_rows(app, 1)
+        deadline = time.monotonic() + 15
+        while not any("Resultatet är sparat" in s for s in said):
+            assert time.monotonic() < deadline, said
+            time.sleep(0.1)
+    finally:
+        agent.stop.set()
+        runner.join(timeout=10)
+    assert row.ok and len(_rows(app)) == 1
+    assert any(f"(verifiering {row.id})" in s and "Kortet är verifierat" in s for s in said), said
+    assert not any("redan använd" in s for s in said), said
+
+
+def test_desk_agent_stops_at_once_at_the_pin_prompt(live: Any, slot: Slot) -> None:
+    """Ctrl-C (SIGINT) while the agent waits for the holder's PIN stops it then, not after the next Enter."""
+    import signal
+
+    app, url, token_file, _order_id = live
+    agent = _agent_process(url, token_file, slot.reader)
+    try:
+        time.sleep(1.0)
+        slot.insert()
+        time.sleep(2.0)  # the agent has read the card, found the order and waits for the PIN (stdin stays open)
+        agent.send_signal(signal.SIGINT)
+        output, _ = agent.communicate(timeout=5)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.communicate()
+    assert agent.returncode == 0, output
+    assert "PIN-kod" in output and "agenten stoppas" in output and "har stoppats" in output, output
+    assert "Traceback" not in output and _rows(app) == []

@@ -165,9 +165,10 @@ def agent_report(profile: CardProfile, token: str, challenge: bytes, *, pin: str
             "signature": b64(signature)}
 
 
-def _post(w: World, order: Order, body: dict[str, Any]) -> CardVerification:
-    row = verification.store_posted(user(w, "card_admin"), order.id, body, current_app.config)
+def _post(w: World, order: Order, body: dict[str, Any], *, new: bool = True) -> CardVerification:
+    row, created = verification.store_posted(user(w, "card_admin"), order.id, body, current_app.config)
     db.session.commit()
+    assert created is new
     return row
 
 
@@ -187,8 +188,21 @@ def test_agent_result_is_rechecked_and_stored(w: World, desk_pki: DeskPki) -> No
     assert row.ok and row.source == "desk_agent" and row.reader == "Desk reader 0"
     assert "checked on the server" in next(c["reason"] for c in row.checks if c["name"] == "proof_of_possession")
     assert _snapshot(order)[4] == row.auth_cert_serial
+    # The agent posts again when the answer was lost on the way: it gets the stored result, nothing is added.
+    audit_before = len(audit_rows("card.verify"))
+    again = _post(w, order, agent_report(profile, token, challenge), new=False)
+    assert again.id == row.id and len(audit_rows("card.verify")) == audit_before
+    # Anything else reusing the challenge is refused: another card's certificates, or another user.
+    other = desk_pki.card(person_hsa_id())
     with pytest.raises(Conflict, match="redan använd"):  # a challenge proves possession once
-        _post(w, order, agent_report(profile, token, challenge))
+        _post(w, order, agent_report(other, token, challenge))
+    from cardadmin.accounts import service as accounts
+
+    colleague = accounts.create_user(user(w, "admin"), accounts.UserInput(
+        "kollega", "Kollega", roles=[Role.CARD_ADMIN], organisation_id=w.municipality_id, desk_ids=[w.desk_id]),
+        "Kollega-losen-1")
+    with pytest.raises(Conflict, match="redan använd"):
+        verification.store_posted(colleague, order.id, agent_report(profile, token, challenge), current_app.config)
 
 
 def test_agent_claims_the_server_can_check_are_not_trusted(w: World, desk_pki: DeskPki) -> None:
@@ -316,7 +330,7 @@ def test_one_challenge_posted_twice_at_once_is_stored_once(make_app: Any, desk_p
     def post(index: int) -> None:
         with apps[index].app_context():
             try:
-                verification.store_posted(user(w, "card_admin"), order_id, dict(body), apps[index].config)
+                verification.store_posted(user(w, "card_admin"), order_id, dict(body), apps[index].config)[0]
                 db.session.commit()
                 outcome[index] = "stored"
             except CardAdminError as exc:

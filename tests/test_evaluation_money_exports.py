@@ -146,3 +146,68 @@ def test_monthly_statistics_per_municipality(pilot):
     (row,) = monthly_statistics(2026)
     assert (row.municipality, row.month, row.minutes, row.journeys) == ("Lycksele kommun", "2026-09", 90, 2)
     assert row.reimbursement == Decimal("600.00")
+
+
+def test_a_pack_for_one_year_holds_only_that_years_money(pilot):
+    """Two years of one pilot with the same name (Pilot Lycksele 2025 and 2026): the 2026 pack counts 2026 only,
+    per period, per site and per organisation served."""
+    from cardadmin.accounts import service as accounts
+    from cardadmin.evaluation import pack
+
+    accounts.save_pilot_period(pilot.users["admin"], None, desk_id=pilot.world.desk_id, name="Pilot Lycksele",
+                               year=2025, week_from=37, week_to=43)
+    money.save_rate(pilot.users["admin"], None, organisation_id=pilot.world.municipality_id,
+                    valid_from=date(2025, 1, 1), valid_to=date(2026, 12, 31), rate="600", on_cost_percent="0")
+    _week(pilot, "card_admin", date.fromisocalendar(2025, 37, 1), [120])  # 1 200 kr, the year before
+    _week(pilot, "card_admin", MONDAY_W37, [30])  # 300 kr
+    built = pack.build(2026)
+    assert built.reimbursement_total == Decimal("300.00")
+    assert [(r.key, r.minutes) for r in built.reimbursement_by_period] == [("Pilot Lycksele", 30)]
+    assert [(r.key, r.minutes) for r in built.reimbursement_by_served] == [("Region Västerbotten", 30)]
+    ((_site, _cards, paid, _inera, _per_card),) = built.cost_per_card_by_site()
+    assert paid == Decimal("300.00")
+    ((_org, _cards, staff_paid, _inera, _per_card),) = built.cost_per_card_by_organisation()
+    assert staff_paid == Decimal("300.00")
+    assert pack.build(2025).reimbursement_total == Decimal("1200.00")
+
+
+def test_the_pack_adds_up_every_municipalitys_time_for_one_organisation_served(pilot):
+    """Lycksele and Vindeln both served the region's staff: the per-organisation cost counts both desks' time."""
+    from cardadmin.accounts import service as accounts
+    from cardadmin.evaluation import pack
+    from cardadmin.roles import Role
+    from tests.conftest import PASSWORD
+
+    admin = pilot.users["admin"]
+    vindeln = accounts.save_organisation(admin, None, name="Vindelns kommun", org_number="212000-2460",
+                                         kind="municipality")
+    desk = accounts.save_desk(admin, None, name="Kortutlämning Vindeln", town="Vindeln", organisation_id=vindeln.id,
+                              is_regional=False, opening_hours="")
+    accounts.save_pilot_period(admin, None, desk_id=desk.id, name="Pilot Vindeln", year=2026, week_from=37,
+                               week_to=45)
+    clerk = accounts.create_user(admin, accounts.UserInput("clerk_vindeln", "Clerk", roles=[Role.CARD_ADMIN],
+                                                           organisation_id=vindeln.id, desk_ids=[desk.id]), PASSWORD)
+    for org_id in (pilot.world.municipality_id, vindeln.id):
+        money.save_rate(admin, None, organisation_id=org_id, valid_from=date(2026, 1, 1),
+                        valid_to=date(2026, 12, 31), rate="600", on_cost_percent="0")
+    _week(pilot, "card_admin", MONDAY_W37, [30])  # 300 kr
+    service.create_entry(clerk, entry(pilot, desk_id=desk.id, start="", end="", duration=60))  # 600 kr
+    sheets.approve(pilot.users["evaluator"], sheets.submit(clerk, 2026, 37).id)
+    ((org, _cards, staff_paid, _inera, _per_card),) = pack.build(2026).cost_per_card_by_organisation()
+    assert (org, staff_paid) == ("Region Västerbotten", Decimal("900.00"))
+
+
+def test_a_user_with_two_roles_exports_what_either_role_allows(pilot):
+    """An RA officer of the region who is also a card administrator at the Lycksele desk exports the region's
+    desks' entries and their own (the first role's scope alone left their own out)."""
+    from cardadmin.accounts import service as accounts
+    from cardadmin.roles import Role
+    from tests.conftest import PASSWORD
+
+    both = accounts.create_user(pilot.users["admin"], accounts.UserInput(
+        "ra_and_desk", "Ra Och Disk", roles=[Role.RA_OFFICER, Role.CARD_ADMIN],
+        organisation_id=pilot.world.region_id, desk_ids=[pilot.world.desk_id]), PASSWORD)
+    service.create_entry(both, entry(pilot, start="", end="", duration=20))
+    _week(pilot, "card_admin", MONDAY_W37, [30], approve_by=None)
+    assert exports.totals(both, exports.ExportFilter())["minutes"] == 20
+    assert exports.count(pilot.users["ra_kommun"], exports.ExportFilter()) == 2  # the municipality's desk

@@ -116,3 +116,21 @@ def test_chart_is_escaped_svg_with_a_text_alternative():
     assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
     assert "Timmar &lt;per&gt; vecka: v.37: 3.5 h; v.38: 1 h" in svg and "A&amp;B" in svg
     assert svg.count("<rect") == 3 + 2  # three non-empty bar segments and two legend keys
+
+
+def test_a_packs_time_entries_are_its_pilot_years_only(app, client, pilot):
+    """The 2021 pack lists the 2021 pilot's entries, not the 2020 winter pilot's last days (ISO week 53 of 2020
+    ends on 3 January 2021), which a date window around the year took in."""
+    with app.app_context():
+        from cardadmin.accounts import service as accounts
+
+        accounts.save_pilot_period(pilot.users["admin"], None, desk_id=pilot.world.desk_id, name="Pilot 2021",
+                                   year=2021, week_from=1, week_to=5)
+        clerk = pilot.users["card_admin"]
+        for day in (date(2020, 12, 28), date(2021, 1, 12)):
+            service.create_entry(clerk, entry(pilot, work_date=day, start="", end="", duration=10))
+        db.session.commit()
+    client.login("evaluator")
+    rows = list(csv.reader(io.StringIO(client.get("/utvardering/paket.csv?ar=2021").get_data(as_text=True)
+                                       .lstrip("\ufeff")), delimiter=";"))
+    assert [(r[1], r[10]) for r in rows[1:]] == [("2021-01-12", "Pilot 2021")]

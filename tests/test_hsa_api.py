@@ -58,12 +58,14 @@ def test_create_change_remove_and_history(api: Any, world: World) -> None:
 
 
 def test_errors_are_json_and_nothing_is_half_done(api: Any, world: World) -> None:
-    bad = api("POST", "/hsa/persons", json={"hsa_id": "SE2321000223-1", "given_name": "A", "surname": "B"})
+    desk = {"desk_id": world.desk_id}
+    bad = api("POST", "/hsa/persons", json={"hsa_id": "SE2321000223-1", "given_name": "A", "surname": "B"} | desk)
     assert bad.status_code == 400 and "kontrollsiffra" in bad.json["error"]["message"]
-    taken = api("POST", "/hsa/persons", json={"hsa_id": "SE2321000222-LL01", "given_name": "A", "surname": "B"})
+    taken = api("POST", "/hsa/persons", json={"hsa_id": "SE2321000222-LL01", "given_name": "A", "surname": "B"}
+                | desk)
     assert taken.status_code == 409 and "enhet" in taken.json["error"]["message"]
     wrong = api("POST", "/hsa/persons", json={"hsa_id": "SE2321000222-1", "given_name": "A", "surname": "B",
-                                              "unit_ids": "nope"})
+                                              "unit_ids": "nope"} | desk)
     assert wrong.status_code == 400
     assert api("GET", "/hsa/persons").json["items"] == []
     assert api("GET", "/hsa/billing").status_code == 403  # card_admin: desk work, not reports
@@ -72,7 +74,8 @@ def test_errors_are_json_and_nothing_is_half_done(api: Any, world: World) -> Non
 
 def test_units_and_scope(api: Any, world: World) -> None:
     assert [u["hsa_id"] for u in api("GET", "/hsa/units?q=Lycksele").json["items"]] == ["SE2321000222-LL01"]
-    kommun = api("POST", "/hsa/persons", json={"hsa_id": "SE2120002650-K1", "given_name": "A", "surname": "B"})
+    kommun = api("POST", "/hsa/persons", json={"hsa_id": "SE2120002650-K1", "given_name": "A", "surname": "B",
+                                               "desk_id": world.desk_id})
     assert kommun.status_code == 201  # the card administrator's desk organisation
     refused = api("GET", f"/hsa/persons/{kommun.json['id']}", who="ra_officer")  # the region's RA officer
     assert refused.status_code == 404
@@ -82,3 +85,16 @@ def test_openapi_lists_the_hsa_routes(app: Any) -> None:
     paths = app.test_client().get("/api/v1/openapi.json").json["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/hsa/persons"]) and {"get", "put", "delete"} <= set(
         paths["/api/v1/hsa/persons/{person_id}"])
+
+
+def test_a_card_administrator_names_their_desk_on_every_change(api: Any, world: World) -> None:
+    """The form requires the desk a card administrator works at (the change log bills it); the API too."""
+    body = {"hsa_id": "SE2321000222-4KX7", "given_name": "Åsa", "surname": "Öberg"}
+    refused = api("POST", "/hsa/persons", json=body)
+    assert refused.status_code == 400 and "kortutlämning" in refused.json["error"]["message"]
+    assert api("GET", "/hsa/persons?q=Öberg").json["items"] == []
+    person = api("POST", "/hsa/persons", json=body | {"desk_id": world.desk_id}).json
+    assert api("PUT", f"/hsa/persons/{person['id']}", json=body | {"surname": "Åberg"}).status_code == 400
+    assert api("DELETE", f"/hsa/persons/{person['id']}").status_code == 400
+    history = api("GET", f"/hsa/persons/{person['id']}/changes").json["items"]
+    assert [(c["action"], c["desk_id"]) for c in history] == [("created", world.desk_id)]

@@ -285,3 +285,22 @@ def test_a_1_gb_file_of_garbage_is_refused_quickly_without_reading_it_all(app: A
     assert result.exit_code == 2 and "Fel:" in result.output and "Traceback" not in result.output, result.output
     assert time.monotonic() - started < 20
     assert count(Person) == 0
+
+
+
+def test_a_card_administrators_import_names_their_desk(app: Any, w: World, tmp_path: Path) -> None:
+    """In a card administrator's name the import needs their desk, as the form does (the change log bills it)."""
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    refused = app.test_cli_runner().invoke(args=["hsa", "import", str(good), "--apply", "--user", "card_admin"])
+    assert refused.exit_code == 2 and "kortutlämning" in refused.output and "Traceback" not in refused.output
+    assert count(Person) == 0 and count(HsaChange) == 0
+
+
+def test_a_card_administrators_upload_names_their_desk(app: Any, client: Any, world: World) -> None:
+    client.login("card_admin")
+    response = client.post_form("/hsa/import", {"file": (io.BytesIO(GOOD_CSV.encode()), "hsa.csv"), "mode": "apply"},
+                                content_type="multipart/form-data")
+    assert response.status_code == 400 and "kortutlämning" in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(Person) == 0 and count(HsaChange) == 0

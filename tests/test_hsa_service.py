@@ -209,8 +209,8 @@ def test_scope_ra_officer_own_organisation_card_admin_desk_orgs_and_region(w: Wo
     with pytest.raises(Forbidden):
         service.create_person_entry(ctx(w, "ra_officer"), kommun)  # region's RA, municipality's entry
     db.session.rollback()
-    made, _ = service.create_person_entry(ctx(w, "card_admin"), kommun)  # desk's own organisation
-    region, _ = service.create_person_entry(ctx(w, "card_admin"), PersonEntryInput(
+    made, _ = service.create_person_entry(ctx(w, "card_admin", desk_id=w.desk_id), kommun)  # the desk's organisation
+    region, _ = service.create_person_entry(ctx(w, "card_admin", desk_id=w.desk_id), PersonEntryInput(
         hsa_id="SE2321000222-R1", given_name="A", surname="B"))  # the region
     db.session.commit()
     with pytest.raises(NotFound):
@@ -219,7 +219,8 @@ def test_scope_ra_officer_own_organisation_card_admin_desk_orgs_and_region(w: Wo
         service.create_person_entry(ctx(w, "evaluator"), PersonEntryInput(
             hsa_id="SE2321000222-R2", given_name="A", surname="B"))
     with pytest.raises(Forbidden, match="administratörer"):
-        service.create_unit_entry(ctx(w, "card_admin"), UnitEntryInput(hsa_id="SE2321000222-U9", name="U"))
+        service.create_unit_entry(ctx(w, "card_admin", desk_id=w.desk_id), UnitEntryInput(hsa_id="SE2321000222-U9",
+                                                                                        name="U"))
     assert region.organisation_id == w.region_id
 
 

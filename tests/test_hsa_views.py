@@ -188,3 +188,14 @@ def test_protected_identity_is_not_listed_by_unit_nor_exported(app: Any, client:
     assert "SE2321000222-4KX7" in client.get("/hsa/?q=SE2321000222-4KX7").get_data(as_text=True)
     exported = client.get("/hsa/export.csv").get_data(as_text=True)
     assert "SE2321000222-LL01" in exported and "SE2321000222-4KX7" not in exported
+
+
+def test_a_card_administrator_cannot_leave_out_the_desk(app: Any, client: Any, world: World,
+                                                        units: dict[str, int]) -> None:
+    """The form offers no 'none' to a card administrator; a post without a desk is refused, not recorded."""
+    client.login("card_admin")
+    assert "— ingen —" not in client.get("/hsa/personer/ny").get_data(as_text=True)
+    response = _create(client, world, units, desk_id="")
+    assert response.status_code == 400 and "kortutlämning" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Person.id)) is None

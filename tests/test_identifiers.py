@@ -7,6 +7,7 @@ from cardadmin.identifiers import (
     luhn_ok,
     mask_personnummer,
     normalise_org_number,
+    organisation_number_of,
     parse_hsa_id,
     parse_personnummer,
     scrub_personnummer,
@@ -96,3 +97,23 @@ def test_scrub_masks_numbers_in_text_but_not_organisation_numbers():
     assert "19121212-****" in scrubbed and "121212-****" in scrubbed
     assert "2321000222" in scrubbed and "232100-0222" in scrubbed
     assert "1234567890" in scrubbed  # fails Luhn: not a personal identity number
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("SE2321000222-4KX7", "2321000222"), ("TSTNMT2321000156-1019", "2321000156"), (" SE2321000222-A ", "2321000222"),
+    ("SE232100022-4KX7", None), ("2321000222", None), ("", None), ("XX2321000222-1", None),
+])
+def test_organisation_number_of_an_hsa_id_is_read_by_the_validating_pattern(value, expected):
+    assert organisation_number_of(value) == expected
+
+
+def test_only_ascii_digits_make_an_identifier():
+    """'²' passed str.isdigit() and then failed int() (an English message); other scripts' digits made a valid
+    HSA-ID ('SE٢٣٢١٠٠٠٢٢٢-1')."""
+    with pytest.raises(ValueError, match="tio siffror"):
+        normalise_org_number("232100-022²")
+    with pytest.raises(ValueError, match="formen"):
+        parse_hsa_id("SE٢٣٢١٠٠٠٢٢٢-1", allow_test=False)
+    with pytest.raises(ValueError, match="ÅÅÅÅMMDD"):
+        parse_personnummer("١٩٨٠٠١٠١-٠٠٠٠")
+    assert not luhn_ok("232100022²")

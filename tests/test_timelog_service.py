@@ -179,3 +179,84 @@ def test_weekly_totals_follow_every_change_and_match_a_rebuild(pilot):
     kept = snapshot()
     assert [row[3:5] for row in kept] == [(1, 60), (1, 90)]
     assert sums.rebuild() == 2 and snapshot() == kept
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first", ["update", "delete"])
+def test_a_removal_racing_a_correction_of_the_same_entry_keeps_the_weekly_totals_right(make_app, app, first):
+    """Two tabs on one entry: the first corrects (or removes) it, the second removes it. The second read the
+    entry before the first committed; taking away what it read made the week's total negative (or twice
+    removed). It must act on the entry as the first left it: the totals equal the entries, never below zero."""
+    import threading
+    import time
+
+    from cardadmin.accounts.models import User
+    from cardadmin.errors import CardAdminError
+    from cardadmin.timelog import sums
+    from cardadmin.timelog.models import WeekSum
+    from tests.conftest import build_world
+
+    with app.app_context():
+        pilot = build_pilot(build_world())
+        clerk = pilot.users["card_admin"]
+        target = service.create_entry(clerk, entry(pilot, start="", end="", duration=60)).id
+        service.create_entry(clerk, entry(pilot, start="", end="", duration=10))  # same week, desk, activity
+        db.session.commit()
+    outcome: dict[str, str] = {}
+    second = make_app()
+
+    def remove() -> None:
+        with second.app_context():
+            try:
+                service.delete_entry(db.session.get(User, clerk.id), target)
+                db.session.commit()
+                outcome["second"] = "ok"
+            except CardAdminError as exc:
+                db.session.rollback()
+                outcome["second"] = type(exc).__name__
+
+    with app.app_context():
+        actor = db.session.get(User, clerk.id)
+        if first == "update":
+            service.update_entry(actor, target, entry(pilot, start="", end="", duration=30))
+        else:
+            service.delete_entry(actor, target)
+        remover = threading.Thread(target=remove)
+        remover.start()
+        time.sleep(1.0)
+        assert remover.is_alive(), "the second tab should wait for the first"
+        db.session.commit()
+        remover.join(timeout=30)
+    assert outcome["second"] == ("ok" if first == "update" else "NotFound"), outcome
+    with app.app_context():
+        shown = sorted((w.entries, w.minutes) for w in db.session.scalars(select(WeekSum)))
+        assert shown == [(1, 10)]
+        assert sums.rebuild() == 1 and sorted((w.entries, w.minutes) for w in db.session.scalars(select(WeekSum))) \
+            == shown
+        assert len(_audit("time_entry.delete")[0]) == 1
+
+
+def test_recount_command_puts_wrong_weekly_totals_right(pilot, runner):
+    """`cardadmin timelog recount` (a database that ran the old add-and-subtract code has wrong totals)."""
+    from cardadmin.timelog.models import WeekSum
+
+    clerk = pilot.users["card_admin"]
+    service.create_entry(clerk, entry(pilot))
+    service.create_entry(clerk, entry(pilot, work_date=MONDAY_W37 + timedelta(weeks=1)))
+    db.session.commit()
+    first = db.session.scalars(select(WeekSum).order_by(WeekSum.iso_week)).first()
+    right = first.minutes
+    first.minutes = -20  # as the race left it
+    db.session.commit()
+
+    dry = runner.invoke(args=["timelog", "recount", "--dry-run"])
+    assert dry.exit_code == 0 and "1 av 2 veckosummor stämmer inte" in dry.output
+    db.session.expire_all()
+    assert db.session.get(WeekSum, first.id).minutes == -20
+
+    done = runner.invoke(args=["timelog", "recount"])
+    assert done.exit_code == 0 and "2 summor, 1 var fel och är rättade" in done.output, done.output
+    db.session.expire_all()
+    assert sorted(w.minutes for w in db.session.scalars(select(WeekSum))) == sorted([right, 90])
+    again = runner.invoke(args=["timelog", "recount"])
+    assert "0 var fel" in again.output

@@ -30,6 +30,15 @@ def _render_form(template: str, form: Any, status: int, **context: Any) -> Any:
     return render_template(template, form=form, **context), form_status(request.method == "POST", status)
 
 
+@bp.route("/")
+@allow(Role.ADMIN)
+def index() -> Any:
+    from cardadmin.navigation import ADMINISTRATION, ADMINISTRATION_HELP, links_for
+
+    return render_template("admin/index.html", pages=links_for(current_user, ADMINISTRATION),
+                           help=ADMINISTRATION_HELP)
+
+
 # ---------------------------------------------------------------- users
 
 

@@ -28,7 +28,7 @@ from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from cardadmin.identifiers import normalise_org_number
 from cardadmin.roles import Role
 from cardadmin.security import check_password, hash_password, require_role
-from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
+from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ca_"  # noqa: S105 (a prefix, not a secret)
@@ -164,9 +164,9 @@ def create_user(actor: User | None, data: UserInput, password: str) -> User:
     _validate_password(password, fields["username"])
     roles, desks = fields.pop("roles"), fields.pop("desks")
     user = User(**fields, password_hash=hash_password(password), session_token=secrets.token_hex(16))
-    db.session.add(user)
-    _set_roles_and_desks(user, roles, desks)
-    flush_or_conflict(f"Användarnamnet {fields['username']} finns redan.")
+    with unique_or_conflict(f"Användarnamnet {fields['username']} finns redan."):
+        db.session.add(user)
+        _set_roles_and_desks(user, roles, desks)
     audit.record(
         db.session, actor, "user.create", "user", user.id,
         {"username": user.username, "roles": [str(r) for r in roles], "desks": [d.id for d in desks],
@@ -182,11 +182,11 @@ def update_user(actor: User, user: User, data: UserInput) -> User:
     roles, desks = fields.pop("roles"), fields.pop("desks")
     if user.id == actor.id and (Role.ADMIN not in roles or not fields["active"]):
         raise Conflict("Du kan inte ta bort din egen administratörsroll eller inaktivera dig själv.")
-    diff = _apply(user, fields)
-    diff.update(_set_roles_and_desks(user, roles, desks))
-    if "active" in diff or "roles" in diff:
-        user.session_token = secrets.token_hex(16)  # ends the user's sessions
-    flush_or_conflict(f"Användarnamnet {fields['username']} finns redan.")
+    with unique_or_conflict(f"Användarnamnet {fields['username']} finns redan."):
+        diff = _apply(user, fields)
+        diff.update(_set_roles_and_desks(user, roles, desks))
+        if "active" in diff or "roles" in diff:
+            user.session_token = secrets.token_hex(16)  # ends the user's sessions
     if diff:
         audit.record(db.session, actor, "user.update", "user", user.id, diff, organisation_id=user.organisation_id)
     return user
@@ -287,16 +287,15 @@ def save_pilot_period(
 
 def _save(actor: User | None, model: type, obj: Any, fields: dict[str, Any], target: str, unique_what: str) -> Any:
     """Create or update a register row with its audit row: one home for the register's bookkeeping."""
-    if obj is None:
-        obj = model(**fields)
-        db.session.add(obj)
-        flush_or_conflict(f"{unique_what} finns redan.")
-        diff: dict[str, Any] = fields
-        action = f"{target}.create"
-    else:
-        diff = _apply(obj, fields)
-        flush_or_conflict(f"{unique_what} finns redan.")
-        action = f"{target}.update"
+    diff: dict[str, Any] = fields
+    with unique_or_conflict(f"{unique_what} finns redan."):
+        if obj is None:
+            obj = model(**fields)
+            db.session.add(obj)
+            action = f"{target}.create"
+        else:
+            diff = _apply(obj, fields)
+            action = f"{target}.update"
     if diff:
         org_id = obj.id if isinstance(obj, Organisation) else getattr(obj, "organisation_id", None)
         audit.record(db.session, actor, action, target, obj.id, diff, organisation_id=org_id)

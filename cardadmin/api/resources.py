@@ -17,6 +17,7 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.roles import ALL_ROLES, Role
 from cardadmin.timefmt import local_day_end, local_day_start
+from cardadmin.web import int_arg, whole_number
 
 EVERY_ROLE = tuple(sorted(ALL_ROLES))
 
@@ -87,17 +88,17 @@ _AUDIT_PARAMS = [
 def audit_events() -> Any:
     user: User = g.api_user
     since, until = _date_param("from"), _date_param("to")
-    limit = request.args.get("limit", "100")
-    before = request.args.get("before", "")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000 or (before and not before.isdigit()):
+    limit = whole_number(request.args.get("limit", "100"), 1000)
+    before = int_arg("before", refuse="limit ska vara 1–1000 och before ett heltal.")
+    if not limit:
         raise InvalidInput("limit ska vara 1–1000 och before ett heltal.")
     scope = None if user.has_role(Role.ADMIN) else (user.organisation_id or -1)
     rows = search(db.session, AuditQuery(
         target_type=request.args.get("target_type"), target_id=request.args.get("target_id"),
         actor=request.args.get("actor"), since=local_day_start(since) if since else None,
         until=local_day_end(until) if until else None, organisation_id=scope,
-        before_seq=int(before) if before else None,
-    ), limit=int(limit))
+        before_seq=before,
+    ), limit=limit)
     return jsonify({"items": [
         {"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor_name, "action": r.action,
          "target_type": r.target_type, "target_id": r.target_id, "organisation_id": r.organisation_id,

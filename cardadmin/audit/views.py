@@ -13,6 +13,7 @@ from cardadmin.db import db
 from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.timefmt import local_day_end, local_day_start
+from cardadmin.web import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/logg")
 
@@ -33,11 +34,6 @@ def _date_arg(name: str, errors: list[str]) -> date | None:
         return None
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 def _next_page_url(before: int) -> str:
     params = {k: v for k, v in request.args.items() if k != "before"}
     return url_for("audit.search", **params, before=before)
@@ -56,7 +52,7 @@ def search_page() -> Any:
         since=local_day_start(since) if since else None,
         until=local_day_end(until) if until else None,
         organisation_id=scope if scope is not None else None,
-        before_seq=_int_arg("before"),
+        before_seq=int_arg("before"),
     )
     if scope is None and not current_user.has_role(Role.ADMIN):
         rows: list[Any] = []  # an RA officer without an organisation sees nothing

@@ -113,6 +113,14 @@ class DeskAgent:
     backoff: Backoff = field(default_factory=Backoff)
     presence: Callable[[], dict[str, bytes | None]] | None = None  # for tests; default pcsc.card_presence
     _last_problem: str | None = field(default=None, init=False)
+    asking_pin: bool = field(default=False, init=False)  # the holder is typing the PIN (see request_stop)
+
+    def request_stop(self) -> None:
+        """Stop after the card in hand (SIGINT, SIGTERM). At the PIN prompt nothing else would come: the
+        prompt is given up at once (KeyboardInterrupt out of the terminal read) and the card is left."""
+        self.stop.set()
+        if self.asking_pin:
+            raise KeyboardInterrupt
 
     def _state(self, problem: str | None) -> None:
         """Say what is wrong once when it starts, and once when it is over; not at every retry."""
@@ -188,9 +196,16 @@ class DeskAgent:
                 "reader": reader, "application": app.name, "challenge_token": found["challenge_token"],
                 "certificates": {c.role.value: b64(c.certificate.public_bytes(Encoding.DER)) for c in certs
                                  if c.role in (KeyRole.AUTHENTICATION, KeyRole.SIGNATURE)}}
-            pin = self.ask_pin()
+            self.asking_pin = True
+            try:
+                pin = None if self.stop.is_set() else self.ask_pin()
+            except KeyboardInterrupt:
+                pin = None
+            finally:
+                self.asking_pin = False
             if not pin:
-                self.say("Ingen PIN-kod angavs; verifieringen avbröts. Ta ur kortet och sätt i det igen.")
+                self.say("Verifieringen avbröts: agenten stoppas." if self.stop.is_set() else
+                         "Ingen PIN-kod angavs; verifieringen avbröts. Ta ur kortet och sätt i det igen.")
                 return
             try:
                 app.verify_pin(pin)
@@ -260,7 +275,7 @@ def desk_agent_command(server: str, token_file: str, reader: str | None, insecur
                       ask_pin=_prompt_pin, say=lambda text: click.echo(f"{time.strftime('%H:%M:%S')} {text}"),
                       reader=reader)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: agent.stop.set())
+        signal.signal(sig, lambda *_: agent.request_stop())
     agent.run()
 
 

@@ -42,9 +42,10 @@ def desk_card_order() -> Any:
 
 @operation("/desk/orders/<int:order_id>/verifications", method="POST",
            summary="Store a verification the desk agent made; the server re-checks the certificates and the "
-           "signature over its challenge", roles=(Role.CARD_ADMIN,),
+           "signature over its challenge (201). The same post again, after a lost answer, gives the stored "
+           "result (200); any other reuse of a challenge is a 409", roles=(Role.CARD_ADMIN,),
            request_schema=object_schema("certificates", "challenge_token"))
 def desk_post_verification(order_id: int) -> Any:
-    row = verification.store_posted(g.api_user, order_id, json_body(), current_app.config)
+    row, created = verification.store_posted(g.api_user, order_id, json_body(), current_app.config)
     db.session.commit()
-    return jsonify(verification_json(row)), 201
+    return jsonify(verification_json(row)), 201 if created else 200

@@ -7,9 +7,10 @@ from __future__ import annotations
 import click
 from flask.cli import ScriptInfo
 
-from cardadmin.errors import CardAdminError
+from cardadmin.cli import translate_errors
 
 
+@translate_errors
 def verify_order(order_id: int, username: str | None, reader: str | None, as_json: bool) -> None:
     from cardadmin.db import db
     from cardadmin.desk import verification
@@ -21,23 +22,18 @@ def verify_order(order_id: int, username: str | None, reader: str | None, as_jso
     if not username:
         raise click.UsageError("Ange vem som verifierar: --user ANVÄNDARNAMN (eller $CARDADMIN_USER).")
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
-    with app.app_context():
-        try:
-            actor = find_user(username)
-            if actor is None or not actor.active:
-                raise click.UsageError(f"Ingen aktiv användare {username!r}.")
-            order, _card = verification.verifiable_order(actor, order_id)
-            verification.trust_config(app.config)  # a setup problem: say so before asking for the PIN
-            click.echo(f"Beställning {order.id}: {order.person.full_name} ({order.person.hsa_id}).", err=True)
-            pcsc.list_readers()  # pcscd down: fail before asking for the PIN
-            pin = ask_pin()
-            row = verification.verify_at_reader(actor, order_id, pin, app.config, source="cli", reader=reader)
-            del pin
-            db.session.commit()
-        except CardAdminError as exc:
-            db.session.rollback()
-            click.echo(f"Fel: {exc.message}", err=True)
-            raise click.exceptions.Exit(2) from None
+    with app.app_context():  # a domain error leaves it (the session rolls back) for translate_errors to report
+        actor = find_user(username)
+        if actor is None or not actor.active:
+            raise click.UsageError(f"Ingen aktiv användare {username!r}.")
+        order, _card = verification.verifiable_order(actor, order_id)
+        verification.trust_config(app.config)  # a setup problem: say so before asking for the PIN
+        click.echo(f"Beställning {order.id}: {order.person.full_name} ({order.person.hsa_id}).", err=True)
+        pcsc.list_readers()  # pcscd down: fail before asking for the PIN
+        pin = ask_pin()
+        row = verification.verify_at_reader(actor, order_id, pin, app.config, source="cli", reader=reader)
+        del pin
+        db.session.commit()
         result = {"ok": row.ok, "verification_id": row.id, "order_id": row.order_id, "reader": row.reader,
                   "checks": row.checks, "certificates": row.certificates, "error": row.error}
         report(result, as_json)

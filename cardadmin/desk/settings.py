@@ -11,7 +11,9 @@ Each setting is read from the app config first (tests, an instance config) and t
 | CARDADMIN_LOCAL_READER | 1: this app runs on the desk PC and reads its own reader (default outside production) |
 | CARDADMIN_READER | the reader to use (a part of its name); default the first |
 
-Files are read at each verification, so a new CRL dropped into the folder counts at once.
+The folders are looked at for each verification, so a new CRL dropped into one counts at once; what was
+read is kept while no file changes (same names, sizes and modification times), so a large CRL is not read
+and parsed again for every card.
 """
 
 from __future__ import annotations
@@ -64,22 +66,38 @@ def _oids(value: str) -> frozenset[str]:
     return frozenset(o.strip() for o in value.split(",") if o.strip())
 
 
+_CA_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
+_loaded: dict[tuple[Any, ...], TrustConfig] = {}  # by what the files are now; a few entries at most
+
+
+def _stamp(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    stats = [(p, p.stat()) for p in paths]
+    return tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in stats)
+
+
 def load_trust(config: Mapping[str, Any]) -> TrustConfig:
     """Everything the policy needs from configuration. ConfigurationError (shown to the desk as a setup
     problem, never a traceback) when the anchors are missing or a file cannot be read."""
     anchors_setting = setting(config, "CARDADMIN_TRUST_ANCHORS")
     if not anchors_setting:
         raise ConfigurationError("CARDADMIN_TRUST_ANCHORS is not set")
-    try:
-        anchors = load_trust_anchors(anchors_setting)
-        intermediates = [c for f in _paths(setting(config, "CARDADMIN_INTERMEDIATES"), {".pem", ".crt", ".cer", ".der"})
-                         for c in load_certificates(f.read_bytes(), str(f))]
-        crls = [load_crl(f.read_bytes(), str(f)) for f in _paths(setting(config, "CARDADMIN_CRLS"), _CRL_SUFFIXES)]
-    except (ValueError, OSError) as exc:
-        raise ConfigurationError(str(exc)) from None
     policy = VerificationPolicy(_oids(setting(config, "CARDADMIN_AUTH_POLICY_OIDS")),
                                 _oids(setting(config, "CARDADMIN_SIGN_POLICY_OIDS")))
-    return TrustConfig(anchors, intermediates, crls, policy)
+    try:
+        ca_files = _paths(setting(config, "CARDADMIN_INTERMEDIATES"), _CA_SUFFIXES)
+        crl_files = _paths(setting(config, "CARDADMIN_CRLS"), _CRL_SUFFIXES)
+        key = (_stamp(_paths(anchors_setting, None)), _stamp(ca_files), _stamp(crl_files), policy)
+        if key in _loaded:
+            return _loaded[key]
+        anchors = load_trust_anchors(anchors_setting)
+        intermediates = [c for f in ca_files for c in load_certificates(f.read_bytes(), str(f))]
+        crls = [load_crl(f.read_bytes(), str(f)) for f in crl_files]
+    except (ValueError, OSError) as exc:
+        raise ConfigurationError(str(exc)) from None
+    if len(_loaded) >= 4:
+        _loaded.clear()
+    _loaded[key] = TrustConfig(anchors, intermediates, crls, policy)
+    return _loaded[key]
 
 
 def local_reader_enabled(config: Mapping[str, Any]) -> bool:

@@ -31,16 +31,16 @@ from cardadmin.desk.settings import TrustConfig, load_trust, local_reader_enable
 from cardadmin.errors import CardAdminError, ConfigurationError, Conflict, HardwareFailure, NotFound
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.service import _at_my_desk
-from cardadmin.orders.states import Status
+from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.validation import flush_or_conflict
+from cardadmin.validation import unique_or_conflict
 from hardware.errors import HardwareError
 from hardware.verify import VerificationResult
 
 USED_CHALLENGE = "Utmaningen är redan använd. Sätt i kortet igen."
-# A card is verified at hand-over, and may be verified again while it is in the holder's hands.
-VERIFIABLE = frozenset({Status.AT_DESK, Status.HANDED_OVER, Status.ACTIVE})
+# A card is verified at hand-over, and may be verified again while it is in the holder's hands: the live states.
+VERIFIABLE = CARD_LIVE
 
 
 class ReaderProblem(CardAdminError):
@@ -62,12 +62,18 @@ def trust_config(config: Mapping[str, Any]) -> TrustConfig:
                               "Kontakta systemförvaltningen.") from None
 
 
+def is_verifiable(order: Order) -> bool:
+    """Whether the order's card may be verified now (the hand-over page offers it exactly then)."""
+    return order.card is not None and order.status in VERIFIABLE
+
+
 def verifiable_order(actor: User, order_id: int) -> tuple[Order, Card]:
     """The order at one of the actor's desks, with a registered card in a state that may be verified."""
     order = _at_my_desk(actor, order_id)
-    if order.card is None or order.status not in VERIFIABLE:
+    if not is_verifiable(order):
         raise Conflict(f"Beställningen har status ”{Status(order.status).label}”; bara ett registrerat kort "
                        "som finns att hämta eller är utlämnat kan verifieras.")
+    assert order.card is not None  # is_verifiable: a card is registered
     return order, order.card
 
 
@@ -94,11 +100,11 @@ def record(actor: User, order: Order, card: Card, result: VerificationResult, *,
         pin_attempts_left=result.pin_attempts_left, challenge_sha256=challenge_sha256,
         verified_by_id=actor.id, checked_at=result.checked_at, recorded_at=utcnow(),
     )
-    db.session.add(row)
-    if result.ok:
-        card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
-        card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
-    flush_or_conflict(USED_CHALLENGE)  # the one unique column: two posts of one challenge racing
+    with unique_or_conflict(USED_CHALLENGE):  # the one unique column: two posts of one challenge racing
+        db.session.add(row)
+        if result.ok:
+            card.auth_cert_serial, card.auth_cert_fingerprint = row.auth_cert_serial, row.auth_cert_fingerprint
+            card.sign_cert_serial, card.sign_cert_fingerprint = row.sign_cert_serial, row.sign_cert_fingerprint
     audit.record(db.session, actor, "card.verify", "card", card.id, {
         "verification_id": row.id, "order_id": order.id, "ok": row.ok, "source": source, "reader": row.reader,
         "failed_checks": row.failed_checks, "error": row.error,
@@ -223,8 +229,13 @@ def challenge_for(actor: User, order_id: int, secret_key: str) -> tuple[Order, b
     return order, challenge, token
 
 
-def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mapping[str, Any]) -> CardVerification:
-    """A desk agent's result: parsed, re-checked on the server (``posted.recheck``), stored like any other."""
+def store_posted(actor: User, order_id: int, body: dict[str, Any],
+                 config: Mapping[str, Any]) -> tuple[CardVerification, bool]:
+    """A desk agent's result: parsed, re-checked on the server (``posted.recheck``), stored like any other.
+    Returns the row and whether it is new. The agent posts again when an answer is lost on the way (a
+    timeout after the server stored it): the same user posting the same card's certificates for the same
+    challenge and order gets the stored result back instead of "already used". Anything else reusing a
+    challenge is refused: each challenge proves possession once."""
     from cardadmin.desk.posted import Posted, challenge_digest, open_challenge, recheck
 
     require_role(actor, Role.CARD_ADMIN)
@@ -232,8 +243,25 @@ def store_posted(actor: User, order_id: int, body: dict[str, Any], config: Mappi
     posted = Posted.parse(body, order.id)
     challenge = open_challenge(posted.challenge_token, order.id, config["SECRET_KEY"])
     digest = challenge_digest(challenge)
-    if db.session.scalar(select(CardVerification.id).where(CardVerification.challenge_sha256 == digest)):
+    stored = db.session.scalar(select(CardVerification).where(CardVerification.challenge_sha256 == digest))
+    if stored is not None:
+        if _same_post(stored, actor, order, posted.certificates):
+            return stored, False
         raise Conflict(USED_CHALLENGE)
     result = recheck(posted, hsa_id=order.person.hsa_id, card_number=card.card_number, challenge=challenge,
                      trust=trust_config(config))
-    return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest)
+    return record(actor, order, card, result, source="desk_agent", challenge_sha256=digest), True
+
+
+def _same_post(stored: CardVerification, actor: User, order: Order, certificates: dict[Any, Any]) -> bool:
+    from cryptography.hazmat.primitives import hashes
+
+    from hardware.profiles import KeyRole
+
+    def fingerprint(role: KeyRole) -> str | None:
+        cert = certificates.get(role)
+        return cert.fingerprint(hashes.SHA256()).hex() if cert is not None else None
+
+    return (stored.order_id == order.id and stored.verified_by_id == actor.id
+            and stored.auth_cert_fingerprint == fingerprint(KeyRole.AUTHENTICATION)
+            and stored.sign_cert_fingerprint == fingerprint(KeyRole.SIGNATURE))

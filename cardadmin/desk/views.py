@@ -115,5 +115,6 @@ def _error_text(row: CardVerification) -> str | None:
 def _hand_over_helpers() -> dict[str, Any]:
     """What templates/orders/hand_over.html needs, without touching the hand-over view."""
     return {"latest_verification": verification.latest, "verify_card_form": VerifyCardForm,
+            "is_verifiable": verification.is_verifiable,
             "local_reader": lambda: local_reader_enabled(current_app.config), "check_label": check_label,
             "outcome_label": outcome_label, "verification_error": _error_text}

@@ -30,6 +30,7 @@ from cardadmin.timelog.rules import period_dates
 class CostRow:
     period: str
     organisation: str
+    period_id: int = 0
     counts: dict[PriceItem, Decimal] = field(default_factory=dict)
     prices: dict[PriceItem, Decimal] = field(default_factory=dict)
 
@@ -70,7 +71,8 @@ def inera_costs(periods: list[PilotPeriod]) -> list[CostRow]:
                 .group_by(AuditEvent.organisation_id)):
             counts[org_id or 0][PriceItem.HSA_ENTRY] = Decimal(entries)
         for org_id in sorted(counts, key=lambda o: names.get(o, "")):
-            rows.append(CostRow(period.name, names.get(org_id, "Okänd organisation"), counts[org_id], prices))
+            rows.append(CostRow(period.name, names.get(org_id, "Okänd organisation"), period.id, counts[org_id],
+                               prices))
     return rows
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from itertools import chain
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, String, false, func, select, type_coerce
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cardadmin import audit
@@ -22,6 +22,7 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
+from cardadmin.security import Grant, role_scope
 from cardadmin.spreadsheet import neutralise, xlsx_tempfile
 from cardadmin.timelog.models import SHEET_LABELS, Activity, SheetStatus, TimeEntry, Timesheet
 
@@ -41,6 +42,7 @@ class ExportFilter:
     status: str | None = None  # open | submitted | approved
     date_from: date | None = None
     date_to: date | None = None
+    pilot_period_ids: tuple[int, ...] | None = None  # one pilot year's periods (the evaluation pack's)
 
     def __post_init__(self) -> None:
         if self.status and self.status not in set(SheetStatus):
@@ -49,24 +51,24 @@ class ExportFilter:
             raise InvalidInput("Från-datum ligger efter till-datum.", field="date_from")
 
 
+def _grants(actor: Any) -> list[Grant]:
+    municipality_desks = select(Desk.id).where(Desk.organisation_id == actor.organisation_id)
+    return [(Role.RA_OFFICER, TimeEntry.desk_id.in_(municipality_desks) if actor.organisation_id else None),
+            (Role.CARD_ADMIN, TimeEntry.user_id == actor.id)]
+
+
 def _conditions(actor: Any, f: ExportFilter) -> list[ColumnElement[bool]]:
     """Scope and filters as conditions on time_entry alone (no joins: the export scans one table and looks
     names up in small in-memory maps). Evaluators and admins export everything; an RA officer their
-    municipality's desks; a card administrator their own entries."""
-    terms: list[ColumnElement[bool]] = []
-    if actor is None or actor.has_role(Role.ADMIN, Role.EVALUATOR):
-        pass
-    elif actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
-        terms.append(TimeEntry.desk_id.in_(select(Desk.id).where(Desk.organisation_id == actor.organisation_id)))
-    elif actor.has_role(Role.CARD_ADMIN):
-        terms.append(TimeEntry.user_id == actor.id)
-    else:
-        terms.append(false())
+    municipality's desks; a card administrator their own entries; a user with several roles the union."""
+    terms = [role_scope(actor, _grants, everything=(Role.ADMIN, Role.EVALUATOR))]
     for column, value in ((TimeEntry.desk_id, f.desk_id), (TimeEntry.pilot_period_id, f.pilot_period_id),
                           (TimeEntry.user_id, f.user_id), (TimeEntry.organisation_id, f.organisation_id),
                           (TimeEntry.activity_id, f.activity_id)):
         if value is not None:
             terms.append(column == value)
+    if f.pilot_period_ids is not None:
+        terms.append(TimeEntry.pilot_period_id.in_(f.pilot_period_ids))
     if f.status:
         terms.append(TimeEntry.timesheet_id.in_(select(Timesheet.id).where(Timesheet.status == f.status)))
     if f.date_from:

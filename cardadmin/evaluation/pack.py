@@ -73,19 +73,21 @@ class Pack:
 
     def cost_per_card_by_site(self) -> list[tuple[str, int, Decimal, Decimal, Decimal | None]]:
         """(site, cards handed over, reimbursement, Inera cost, cost per card) per pilot site."""
-        money_by_period = {r.key: r for r in self.reimbursement_by_period}
         out = []
         for site in self.sites:
-            names = {p.name for p in site.periods}
-            paid = to_ore(sum((money_by_period[n].exact for n in names if n in money_by_period), Decimal(0)) / 6000)
-            inera = sum((c.total for c in self.costs if c.period in names), Decimal(0))
+            ids = {p.id for p in site.periods}
+            paid = to_ore(sum((r.exact for r in self.reimbursement_by_period if r.period_id in ids), Decimal(0))
+                          / 6000)
+            inera = sum((c.total for c in self.costs if c.period_id in ids), Decimal(0))
             cards = site.total.handed_over
             out.append((site.name, cards, paid, inera, to_ore((paid + inera) / cards) if cards else None))
         return out
 
     def cost_per_card_by_organisation(self) -> list[tuple[str, int, Decimal, Decimal, Decimal | None]]:
         """(organisation served, cards produced, staff time paid for it, Inera cost, cost per card)."""
-        staff = {r.key: r.exact for r in self.reimbursement_by_served}
+        staff: dict[str, Decimal] = defaultdict(Decimal)
+        for r in self.reimbursement_by_served:  # one row per municipality that served the organisation
+            staff[r.key] += r.exact
         cards: dict[str, int] = defaultdict(int)
         inera: dict[str, Decimal] = defaultdict(Decimal)
         for c in self.costs:
@@ -102,12 +104,12 @@ class Pack:
 
 def build(year: int | None) -> Pack:
     sites, combined = figures.dashboard(year)
-    periods = [p for s in sites for p in s.periods]
-    period_names = {p.name for p in periods}
+    periods = [p for s in sites for p in s.periods]  # the chosen year's: every figure below is limited to them
+    period_ids = [p.id for p in periods]
     return Pack(
         year=year, sites=sites, combined=combined, activities=figures.activity_names(sites), factors=factors(),
-        reimbursement_by_period=[r for r in reimbursement("period") if r.key in period_names],
-        reimbursement_by_served=reimbursement("served"), costs=inera_costs(periods),
+        reimbursement_by_period=reimbursement("period", period_ids=period_ids),
+        reimbursement_by_served=reimbursement("served", period_ids=period_ids), costs=inera_costs(periods),
         observations=observations(), risks=risks(),
     )
 

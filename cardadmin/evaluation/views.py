@@ -25,8 +25,9 @@ from cardadmin.evaluation.models import (
 )
 from cardadmin.roles import Role
 from cardadmin.security import allow
+from cardadmin.timefmt import today
 from cardadmin.timelog.models import SHEET_LABELS, Activity
-from cardadmin.web import attempt
+from cardadmin.web import attempt, int_arg
 
 bp = Blueprint("evaluation", __name__, url_prefix="/utvardering")
 # The dashboards show every site's and municipality's figures: the evaluation, not one organisation's follow-up
@@ -38,9 +39,9 @@ EDITORS = (Role.EVALUATOR, Role.ADMIN)
 
 def _year() -> int | None:
     years = figures.pilot_years()
-    raw = request.args.get("ar", "")
-    if raw.isdigit() and int(raw) in years:
-        return int(raw)
+    chosen = int_arg("ar")
+    if chosen in years:
+        return chosen
     return years[0] if years else None
 
 
@@ -75,7 +76,7 @@ def dashboard() -> Any:
 def monthly() -> Any:
     from cardadmin.evaluation.costs import monthly_statistics
 
-    year = _year() or date.today().year
+    year = _year() or today().year
     return render_template("evaluation/monthly.html", year=year, years=figures.pilot_years(),
                            rows=monthly_statistics(year))
 
@@ -110,9 +111,11 @@ def pack_xlsx() -> Any:
 
 
 def _year_filter(year: int | None) -> exports.ExportFilter:
+    """The pack's time entries: those of the year's pilot periods, as its figures (not a window of dates,
+    which took in a neighbouring year's pilot across the ISO year boundary)."""
     if year is None:
         return exports.ExportFilter()
-    return exports.ExportFilter(date_from=date(year - 1, 12, 25), date_to=date(year + 1, 1, 7))
+    return exports.ExportFilter(pilot_period_ids=tuple(p.id for p in figures.pilot_periods(year)))
 
 
 @bp.route("/paket.csv")
@@ -148,12 +151,7 @@ def _download(body: Any, filename: str, mimetype: str) -> Response:
 
 def _int(name: str) -> int | None:
     """A filter's id; a value that is no id is refused (ignoring it would silently widen the export)."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not (raw.isdigit() and len(raw) < 10):
-        raise InvalidInput("Ogiltigt val i filtret.", field=name)
-    return int(raw)
+    return int_arg(name, refuse="Ogiltigt val i filtret.")
 
 
 def _date(name: str) -> date | None:
@@ -223,8 +221,7 @@ def _form_date(name: str) -> date | None:
 
 
 def _form_int(name: str) -> int:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
+    return int_arg(name, values=request.form) or 0
 
 
 @bp.route("/installningar/faktorer", methods=["POST"])
@@ -255,9 +252,8 @@ def add_price() -> Any:
 @bp.route("/installningar/risker", methods=["POST"])
 @allow(*EDITORS)
 def save_risk() -> Any:
-    risk_id = request.form.get("risk_id", "")
     row, _status = attempt(lambda: settings.save_risk(
-        current_user, int(risk_id) if risk_id.isdigit() and len(risk_id) < 10 else None,
+        current_user, int_arg("risk_id", values=request.form),
         area=request.form.get("area", ""), title=request.form.get("title", ""),
         likelihood=_form_int("likelihood"), consequence=_form_int("consequence"),
         mitigation=request.form.get("mitigation", ""), owner=request.form.get("owner", "")))
@@ -269,10 +265,9 @@ def save_risk() -> Any:
 @bp.route("/iakttagelser", methods=["POST"])
 @allow(Role.EVALUATOR, Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
 def add_observation() -> Any:
-    desk = request.form.get("desk_id", "")
     row, _status = attempt(lambda: settings.add_observation(
         current_user, category=request.form.get("category", ""), text=request.form.get("text", ""),
-        desk_id=int(desk) if desk.isdigit() and len(desk) < 10 else None))
+        desk_id=int_arg("desk_id", values=request.form)))
     if row is not None:
         flash("Iakttagelsen är sparad.", "success")
     return redirect(url_for("evaluation.observations_page"))

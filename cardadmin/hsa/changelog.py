@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from cardadmin.accounts.models import Desk, PilotPeriod
 from cardadmin.db import db, utcnow
-from cardadmin.errors import Forbidden, NotFound
+from cardadmin.errors import Forbidden, InvalidInput, NotFound
 from cardadmin.hsa.models import HsaChange
 from cardadmin.roles import Role
 from cardadmin.timefmt import LOCAL
@@ -36,9 +36,18 @@ def pilot_period_for(desk_id: int | None, day: date) -> int | None:
         PilotPeriod.week_from <= week, PilotPeriod.week_to >= week).limit(1))
 
 
+def desk_required(actor: Any) -> bool:
+    """A card administrator (not an admin) with desks records HSA work at one of them: the change log bills
+    the desk. The form offers no 'none' to them; the service refuses one on every path (web, API, import)."""
+    return (actor.has_role(Role.CARD_ADMIN) and not actor.has_role(Role.ADMIN)
+            and bool(getattr(actor, "desks", [])))
+
+
 def check_desk(actor: Any, desk_id: int | None) -> int | None:
     """A card administrator acts at one of their own desks; others may name any desk or none."""
     if desk_id is None:
+        if desk_required(actor):
+            raise InvalidInput("Välj vilken kortutlämning du arbetar vid.", field="desk_id")
         return None
     desk = db.session.get(Desk, desk_id)
     if desk is None:

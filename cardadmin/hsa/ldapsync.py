@@ -24,7 +24,7 @@ from cardadmin.hsa import export, importer, service
 from cardadmin.hsa.changelog import ChangeContext
 from cardadmin.hsa.formats import parent_dn
 from cardadmin.hsa.records import PersonRecord, Record, RecordError, UnitRecord, from_attributes
-from cardadmin.hsa.rules import organisation_number_of
+from cardadmin.identifiers import organisation_number_of
 from cardadmin.people.models import Person
 from cardadmin.validation import hsa_id_input
 
@@ -224,7 +224,8 @@ def run_sync(ctx: ChangeContext, entries: Iterator[tuple[str, Record | str]], *,
             result.problem(record)
             unreadable += 1
             continue
-        owners.add(organisation_number_of(record.hsa_id))
+        if (owner := organisation_number_of(record.hsa_id)) is not None:
+            owners.add(owner)
         if isinstance(record, UnitRecord):
             read_units.add(record.hsa_id)
         table = units if isinstance(record, UnitRecord) else persons

@@ -4,7 +4,7 @@ The registry (``hsa_identity``) holds every HSA-ID in use by a person or a unit,
 HSA-ID. Triggers on ``person`` and ``unit`` keep it in step with every insert, HSA-ID change and delete, so
 "one HSA-ID across persons and units" holds in the database itself: two transactions that create a person and a
 unit with the same HSA-ID at the same moment cannot both commit, whichever code path wrote them. The services
-still check first, to give a clear message (the trigger's unique violation becomes a 409 via flush_or_conflict).
+still check first, to give a clear message (the trigger's unique violation becomes a 409 via unique_or_conflict).
 """
 
 from __future__ import annotations

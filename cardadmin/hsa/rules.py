@@ -19,7 +19,7 @@ from cardadmin.accounts.models import Organisation
 from cardadmin.db import db
 from cardadmin.errors import Conflict, Forbidden
 from cardadmin.hsa.models import HsaIdentity
-from cardadmin.identifiers import format_org_number
+from cardadmin.identifiers import format_org_number, organisation_number_of
 from cardadmin.roles import Role
 
 WRITERS = (Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
@@ -82,13 +82,10 @@ def ensure_free(hsa_id: str, *, holder: tuple[str, int] | None = None, holder_hs
         raise Conflict(f"HSA-id {hsa_id} används redan av {KIND_LABELS.get(kind, kind)}.", field="hsa_id")
 
 
-def organisation_number_of(hsa_id: str) -> str:
-    """The organisation-number part of a validated HSA-ID."""
-    return hsa_id.split("-", 1)[0][-10:]
-
-
 def organisation_for_hsa_id(hsa_id: str, cache: dict[Any, Any] | None = None) -> Organisation | None:
     number = organisation_number_of(hsa_id)
+    if number is None:
+        return None
     if cache is not None and ("org", number) in cache:
         return cache[("org", number)]
     found = db.session.scalar(select(Organisation).where(Organisation.org_number == number))
@@ -100,6 +97,6 @@ def organisation_for_hsa_id(hsa_id: str, cache: dict[Any, Any] | None = None) ->
 def hsa_id_warnings(hsa_id: str, cache: dict[Any, Any] | None = None) -> list[str]:
     """Shown, not refused: the organisation part is not an organisation in the register."""
     if organisation_for_hsa_id(hsa_id, cache) is None:
-        number = format_org_number(organisation_number_of(hsa_id))
+        number = format_org_number(organisation_number_of(hsa_id) or "")
         return [f"Organisationsnumret {number} i HSA-id:t {hsa_id} hör inte till någon känd organisation."]
     return []

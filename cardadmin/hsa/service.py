@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from cardadmin import audit
 from cardadmin.accounts import service as accounts
@@ -173,9 +173,8 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         try:
             person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
         except Conflict:
-            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us). The transaction
-            # cannot be queried any more (flush_or_conflict's begin_nested() flushes before its SAVEPOINT), and the
-            # edge rolls it back; say what happened without asking the database.
+            # A concurrent writer took the HSA-ID after our check (the registry's key stopped us; only the new
+            # person was undone): say that it happened just now, rather than what the service's check saw.
             raise Conflict(f"HSA-id {hsa_id} registrerades nyss av någon annan och används redan.",
                            field="hsa_id") from None
     _set_memberships(person.id, unit_ids, fresh=removed is None)
@@ -208,17 +207,22 @@ def update_person_entry(ctx: ChangeContext, person_id: int, data: PersonEntryInp
 
 def remove_person_entry(ctx: ChangeContext, person_id: int) -> Person:
     """Mark the entry removed (its row stays for its orders' and cards' history). Refused while a card of the
-    person is live (``states.CARD_LIVE``: waiting at a desk, handed over or active): revoke it first."""
+    person is live (``states.CARD_LIVE``: waiting at a desk, handed over or active): revoke it first; and while
+    an order for them is under way (``states.OPEN``), which would go on to make a card live.
+
+    Races: every card starts with an order, and placing an order locks the person's row as this does
+    (``people.lock_person``), so an order and a removal are served one after the other. Cards and orders are
+    then read in one statement (one snapshot): an order leaves OPEN only as its card goes live or never will,
+    so no card registered and handed over between two separate reads slips through."""
     require_role(ctx.actor, *WRITERS)
-    person = _scoped_person(ctx.actor, person_id)
+    person = people.lock_person(_scoped_person(ctx.actor, person_id))
     if person.removed_at is not None:
         raise Conflict("HSA-posten är redan borttagen.")
-    live = db.session.scalar(select(func.count()).select_from(Card).where(
-        Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)))
+    live, pending = db.session.execute(select(
+        exists().where(Card.person_id == person.id, Card.status.in_(states.CARD_LIVE)),
+        exists().where(Order.person_id == person.id, Order.status.in_(states.OPEN)))).one()
     if live:
         raise Conflict(f"{person.hsa_id} har ett aktivt eller utlämnat kort. Spärra kortet innan posten tas bort.")
-    pending = db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.person_id == person.id, Order.status.in_(states.OPEN)))
     if pending:  # the order would go on to produce a card for an entry that no longer exists
         raise Conflict(f"{person.hsa_id} har en pågående kortbeställning. Makulera eller avslå den innan posten "
                        "tas bort.")

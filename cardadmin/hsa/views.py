@@ -17,22 +17,15 @@ from cardadmin.hsa.forms import ConfirmForm, PersonEntryForm
 from cardadmin.hsa.models import ACTION_LABELS
 from cardadmin.hsa.rules import REPORT_READERS, WRITERS, organisation_scope
 from cardadmin.hsa.service import PersonEntryInput
-from cardadmin.roles import Role
 from cardadmin.security import allow
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg
 
 bp = Blueprint("hsa", __name__, url_prefix="/hsa")
 
 
-def _arg_int(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-
 def desk_choices(form: Any) -> None:
-    desks = current_user.desks
-    form.desk_id.choices = ([] if current_user.has_role(Role.CARD_ADMIN) and desks else [("", "— ingen —")]) + [
-        (d.id, d.name) for d in desks]
+    form.desk_id.choices = ([] if changelog.desk_required(current_user) else [("", "— ingen —")]) + [
+        (d.id, d.name) for d in current_user.desks]
 
 
 def _entry_choices(form: PersonEntryForm) -> None:
@@ -66,7 +59,7 @@ def _saved(result: Any, verb: str) -> Any:
 @bp.route("/")
 @allow(*WRITERS)
 def search() -> Any:
-    query = queries.EntrySearch(text=request.args.get("q", ""), unit_id=_arg_int("enhet"),
+    query = queries.EntrySearch(text=request.args.get("q", ""), unit_id=int_arg("enhet"),
                                 include_removed=request.args.get("borttagna") == "1")
     searched = bool(query.text.strip() or query.unit_id)
     persons = queries.search_persons(current_user, query) if searched else []
@@ -143,8 +136,8 @@ def units() -> Any:
 
 
 def _year() -> int | None:
-    raw = request.args.get("ar", "")
-    return int(raw) if raw.isdigit() and len(raw) == 4 else None
+    year = int_arg("ar")
+    return year if year is not None and 1000 <= year <= 9999 else None
 
 
 @bp.route("/rapport")

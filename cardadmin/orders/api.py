@@ -16,8 +16,8 @@ from cardadmin.orders.models import Card, Order, SupportCase
 from cardadmin.orders.search import OrderSearch, search_orders
 from cardadmin.orders.service import IdentityInput
 from cardadmin.roles import Role
+from cardadmin.web import MAX_ID, int_arg, whole_number
 
-MAX_INT = 2**31 - 1  # what an INTEGER column holds on every database we run on
 VIEWERS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 
 
@@ -42,8 +42,8 @@ def _int(body: dict[str, Any], name: str, *, required: bool = True) -> int | Non
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not -MAX_INT <= value <= MAX_INT:
-        raise InvalidInput(f"Fältet {name} ska vara ett heltal (högst {MAX_INT}).", field=name)
+    if not isinstance(value, int) or isinstance(value, bool) or not -MAX_ID <= value <= MAX_ID:
+        raise InvalidInput(f"Fältet {name} ska vara ett heltal (högst {MAX_ID}).", field=name)
     return value
 
 
@@ -64,17 +64,14 @@ def _date(value: Any, name: str) -> date | None:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= queries.MAX_PAGE:
+    limit = whole_number(request.args.get("limit", "50"), queries.MAX_PAGE)
+    if not limit:
         raise InvalidInput(f"limit ska vara 1–{queries.MAX_PAGE}.")
-    return int(raw)
+    return limit
 
 
 def _arg_int(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw and not (raw.isdigit() and len(raw) < 12):
-        raise InvalidInput(f"Parametern {name} ska vara ett heltal.")
-    return int(raw) if raw else None
+    return int_arg(name, refuse=f"Parametern {name} ska vara ett heltal.")
 
 
 def _done(payload: dict[str, Any], status: int = 200) -> Any:

@@ -19,7 +19,7 @@ from cardadmin.orders.search import OrderSearch, search_orders
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg, whole_numbers
 
 bp = Blueprint("cards", __name__, url_prefix="/kort")
 
@@ -69,10 +69,10 @@ def _search_args() -> tuple[OrderSearch, list[str]]:
     errors: list[str] = []
 
     def number(name: str) -> int | None:
-        raw = request.args.get(name, "")
-        if raw and not (raw.isdigit() and len(raw) < 12):
+        value = int_arg(name)
+        if value is None and request.args.get(name, "").strip():
             errors.append("Ogiltigt val i filtret.")
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+        return value
 
     query = OrderSearch(
         text=request.args.get("q", "")[:100], card_number=request.args.get("kortnummer", "")[:40],
@@ -111,7 +111,7 @@ def bulk_revoke() -> Any:
     """Step 1 (no confirm): show the chosen cards and ask for one reason. Step 2 (confirm=1): revoke each,
     each in its own savepoint, and show the result per card."""
     form = BulkRevokeForm()
-    ids = list(dict.fromkeys(int(v) for v in request.form.getlist("card_ids") if v.isdigit() and len(v) < 12))
+    ids = list(dict.fromkeys(whole_numbers(request.form.getlist("card_ids"))))
     chosen = list(db.session.scalars(queries.visible_cards(current_user).where(Card.id.in_(ids)).order_by(Card.id)))
     if not ids:
         flash("Markera minst ett kort att spärra.", "error")

@@ -14,10 +14,11 @@ from cardadmin.errors import CardAdminError, Conflict, InvalidInput, NotFound
 from cardadmin.orders import states
 from cardadmin.orders.models import Card, Order, Revocation, RevocationReason
 from cardadmin.orders.queries import get_card
-from cardadmin.orders.service import today, transition
+from cardadmin.orders.service import transition
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
+from cardadmin.timefmt import today
 from cardadmin.validation import clean_text
 
 RETENTION_YEARS = 10

@@ -18,7 +18,7 @@ from cardadmin.orders.service import IdentityInput
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg
 
 bp = Blueprint("desk_orders", __name__, url_prefix="/utlamning")
 PAGE = 50
@@ -38,8 +38,7 @@ def _my_desk_order(order_id: int) -> Order:
 
 
 def _queues_page(status: int = 200, produce_form: ProduceForm | None = None) -> Any:
-    desk_id = request.args.get("desk_id", "")
-    chosen = int(desk_id) if desk_id.isdigit() and len(desk_id) < 12 else None
+    chosen = int_arg("desk_id")
     queues = []
     for state, title, param in QUEUES:
         rows = queries.desk_queue(current_user, state, desk_id=chosen,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from cardadmin.db import db, utcnow
@@ -19,6 +19,7 @@ from cardadmin.errors import InvalidInput, NotFound
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.states import OPEN, Status
 from cardadmin.roles import Role
+from cardadmin.security import Grant, role_scope
 
 Cursor = tuple[datetime, int]  # keyset position: (created_at, id) of the last row shown
 MAX_PAGE = 200
@@ -28,30 +29,24 @@ def _desk_ids(actor: Any) -> list[int]:
     return [d.id for d in actor.desks]
 
 
+def _order_grants(actor: Any) -> list[Grant]:
+    return [(Role.RA_OFFICER, Order.organisation_id == actor.organisation_id if actor.organisation_id else None),
+            (Role.CARD_ADMIN, Order.desk_id.in_(_desk_ids(actor)) if actor.desks else None),
+            (Role.ORDERER, Order.orderer_id == actor.id)]
+
+
+def _card_grants(actor: Any) -> list[Grant]:
+    return [(Role.RA_OFFICER, Card.organisation_id == actor.organisation_id if actor.organisation_id else None),
+            (Role.CARD_ADMIN, Card.desk_id.in_(_desk_ids(actor)) if actor.desks else None),
+            (Role.ORDERER, Card.id.in_(select(Order.card_id).where(Order.orderer_id == actor.id)))]
+
+
 def order_scope(actor: Any) -> ColumnElement[bool]:
-    if actor is None or actor.has_role(Role.ADMIN):
-        return true()
-    terms: list[ColumnElement[bool]] = []
-    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
-        terms.append(Order.organisation_id == actor.organisation_id)
-    if actor.has_role(Role.CARD_ADMIN) and actor.desks:
-        terms.append(Order.desk_id.in_(_desk_ids(actor)))
-    if actor.has_role(Role.ORDERER):
-        terms.append(Order.orderer_id == actor.id)
-    return or_(*terms) if terms else false()
+    return role_scope(actor, _order_grants)
 
 
 def card_scope(actor: Any) -> ColumnElement[bool]:
-    if actor is None or actor.has_role(Role.ADMIN):
-        return true()
-    terms: list[ColumnElement[bool]] = []
-    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
-        terms.append(Card.organisation_id == actor.organisation_id)
-    if actor.has_role(Role.CARD_ADMIN) and actor.desks:
-        terms.append(Card.desk_id.in_(_desk_ids(actor)))
-    if actor.has_role(Role.ORDERER):
-        terms.append(Card.id.in_(select(Order.card_id).where(Order.orderer_id == actor.id)))
-    return or_(*terms) if terms else false()
+    return role_scope(actor, _card_grants)
 
 
 def visible_orders(actor: Any) -> Select[tuple[Order]]:

@@ -26,10 +26,10 @@ from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
 from cardadmin.outbox import service as outbox
 from cardadmin.people.models import Person
-from cardadmin.people.service import visible_persons
+from cardadmin.people.service import lock_person, visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.timefmt import LOCAL
+from cardadmin.timefmt import today
 from cardadmin.validation import clean_text, hsa_id_input
 
 _CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
@@ -40,10 +40,6 @@ def normalise_card_number(value: str | None) -> str:
     if not _CARD_NUMBER.match(number):
         raise InvalidInput("Kortnumret ska bestå av 6–32 siffror eller bokstäver.", field="card_number")
     return number
-
-
-def today() -> date:
-    return utcnow().astimezone(LOCAL).date()
 
 
 def transition(order: Order, target: Status, actor: Any, **values: Any) -> states.Transition:
@@ -79,6 +75,7 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     person = db.session.scalar(visible_persons(actor).where(Person.id == person_id))
     if person is None:
         raise NotFound("Personen finns inte.")
+    lock_person(person)  # an HSA removal racing this order waits, or is waited for (hsa.remove_person_entry)
     if person.removed_at is not None:
         raise Conflict(f"HSA-posten för {person.hsa_id} är borttagen; ett kort kan inte beställas för den.")
     if person.organisation_id != actor.organisation_id and not actor.has_role(Role.ADMIN):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, select
 
 from cardadmin import audit
 from cardadmin.accounts.models import Desk, User
@@ -19,22 +19,20 @@ from cardadmin.orders.queries import get_card
 from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
-from cardadmin.security import require_role
+from cardadmin.security import Grant, require_role, role_scope
 from cardadmin.validation import clean_text
 
 MAX_MINUTES = 1440
 
 
+def _support_grants(actor: Any) -> list[Grant]:
+    return [(Role.CARD_ADMIN, SupportCase.desk_id.in_([d.id for d in actor.desks])
+             | (SupportCase.handled_by_id == actor.id)),
+            (Role.RA_OFFICER, SupportCase.organisation_id == actor.organisation_id if actor.organisation_id else None)]
+
+
 def support_scope(actor: Any) -> ColumnElement[bool]:
-    if actor.has_role(Role.ADMIN):
-        return true()
-    terms: list[ColumnElement[bool]] = []
-    if actor.has_role(Role.CARD_ADMIN):
-        terms.append(SupportCase.desk_id.in_([d.id for d in actor.desks]))
-        terms.append(SupportCase.handled_by_id == actor.id)
-    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
-        terms.append(SupportCase.organisation_id == actor.organisation_id)
-    return or_(*terms) if terms else false()
+    return role_scope(actor, _support_grants)
 
 
 def visible_cases(actor: Any, *, open_only: bool = False) -> Select[tuple[SupportCase]]:

@@ -21,7 +21,7 @@ from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.validation import hsa_id_input
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 DESK_STAFF = (Role.CARD_ADMIN, Role.ADMIN)
@@ -71,8 +71,8 @@ def _linked(form: SupportForm) -> tuple[int | None, int | None]:
 def new_case() -> Any:
     form = SupportForm()
     form.desk_id.choices = _desk_choices()
-    if request.method == "GET" and request.args.get("kort", "").isdigit():
-        card = db.session.scalar(visible_cards(current_user).where(Card.id == int(request.args["kort"][:10])))
+    if request.method == "GET" and (card_id := int_arg("kort")) is not None:
+        card = db.session.scalar(visible_cards(current_user).where(Card.id == card_id))
         if card is not None:
             form.card_number.data = card.card_number
     status = 200

@@ -27,7 +27,7 @@ from cardadmin.people.models import Person
 from cardadmin.people.service import search_persons, visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import allow
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg, whole_number, whole_numbers
 
 bp = Blueprint("orders", __name__, url_prefix="/bestallningar")
 register_filters(bp)
@@ -63,11 +63,6 @@ def _spend_nonce(nonce: str, order_id: int) -> None:
         session[_NONCES] = nonces
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 # ---------------------------------------------------------------- orderer
 
 
@@ -76,7 +71,7 @@ def _int_arg(name: str) -> int | None:
 def new_order() -> Any:
     form = OrderForm()
     form.desk_id.choices = [("", "— välj kortutlämning —")] + [(d.id, f"{d.name} ({d.town})") for d in open_desks()]
-    person_id = _int_arg("person_id") if request.method == "GET" else _optional(form.person_id.data)
+    person_id = int_arg("person_id") if request.method == "GET" else whole_number(form.person_id.data)
     person = None
     if person_id is not None:
         person = db.session.scalar(visible_persons(current_user).where(Person.id == person_id))
@@ -111,11 +106,6 @@ def new_order() -> Any:
             return redirect(url_for("orders.detail", order_id=order.id))
     return render_template("orders/new.html", form=form, person=person, query=query, matches=matches,
                            search_error=search_error), form_status(request.method == "POST", status)
-
-
-def _optional(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 @bp.route("/mina")
@@ -169,7 +159,7 @@ def decide() -> Any:
     if not form.validate_on_submit():
         flash("Formuläret kunde inte läsas. Försök igen.", "error")
         return _queue_page(400, form)
-    ids = [int(v) for v in request.form.getlist("order_ids") if v.isdigit() and len(v) < 12]
+    ids = whole_numbers(request.form.getlist("order_ids"))
     action = request.form.get("action", "")
     if not ids:
         flash("Markera minst en beställning.", "error")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, select
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
@@ -18,8 +18,8 @@ from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.matching import name_or_hsa_id_clause
 from cardadmin.people.models import Person
 from cardadmin.roles import Role
-from cardadmin.security import require_role
-from cardadmin.validation import clean_text, flush_or_conflict, hsa_id_input
+from cardadmin.security import Grant, require_role, role_scope
+from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
@@ -96,8 +96,8 @@ def create_person(actor: User, data: PersonInput) -> Person:
     if db.session.scalar(select(Person.id).where(Person.hsa_id == values["hsa_id"])) is not None:
         raise Conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
     person = Person(**values)
-    db.session.add(person)
-    flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
+    with unique_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}."):
+        db.session.add(person)
     audit.record(db.session, actor, "person.create", "person", person.id,
                  _audit_view(values, person.protected_identity), organisation_id=person.organisation_id)
     return person
@@ -110,14 +110,12 @@ def update_person(actor: User, person_id: int, data: PersonInput, *, keep_person
     values = _validate(actor, data)
     if keep_personnummer:
         values.pop("_personnummer")
-    diff: dict[str, Any] = {}
-    for name in values:
-        old, new = getattr(person, name), values[name]
-        if old != new:
-            setattr(person, name, new)
-            diff[name] = [old, new]
+    diff: dict[str, Any] = {name: [getattr(person, name), new] for name, new in values.items()
+                            if getattr(person, name) != new}
     if diff:
-        flush_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}.")
+        with unique_or_conflict(f"Det finns redan en person med HSA-id {values['hsa_id']}."):
+            for name, (_old, new) in diff.items():
+                setattr(person, name, new)
         logged = _audit_view(diff, person.protected_identity or "protected_identity" in diff)
         if "_personnummer" in diff:
             logged["personnummer"] = "ändrat"
@@ -132,12 +130,20 @@ def update_person(actor: User, person_id: int, data: PersonInput, *, keep_person
 def visible_persons(actor: User) -> Select[tuple[Person]]:
     """Admins and card administrators (whose desks serve several organisations) see every person;
     orderers and RA officers their own organisation's staff; anyone else nobody."""
-    stmt = select(Person)
-    if actor.has_role(Role.ADMIN, Role.CARD_ADMIN):
-        return stmt
-    if actor.has_role(Role.ORDERER, Role.RA_OFFICER) and actor.organisation_id is not None:
-        return stmt.where(Person.organisation_id == actor.organisation_id)
-    return stmt.where(false())
+    return select(Person).where(role_scope(actor, _person_grants, everything=(Role.ADMIN, Role.CARD_ADMIN)))
+
+
+def _person_grants(actor: Any) -> list[Grant]:
+    own = Person.organisation_id == actor.organisation_id if actor.organisation_id else None
+    return [(Role.ORDERER, own), (Role.RA_OFFICER, own)]
+
+
+def lock_person(person: Person) -> Person:
+    """Hold the person's row until the transaction ends, and read it as it is now. Placing an order for a person
+    and removing their HSA entry both take this lock before they check anything, so the second waits for the
+    first and then sees what it did: the removal sees the new order, the order sees the removed entry."""
+    db.session.refresh(person, with_for_update=True)
+    return person
 
 
 def _scoped_get(actor: User, person_id: int) -> Person:

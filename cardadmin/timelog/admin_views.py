@@ -15,14 +15,13 @@ from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.timelog import money, service
 from cardadmin.timelog.models import Activity, JourneyDistance
-from cardadmin.web import attempt
+from cardadmin.web import attempt, int_arg
 
 bp = Blueprint("timelog_admin", __name__, url_prefix="/admin/tid")
 
 
 def _int(name: str) -> int | None:
-    raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int_arg(name, values=request.form)
 
 
 def _date(name: str) -> date | None:

@@ -7,6 +7,7 @@ exactly and rounded to öre once, at the end (never per entry).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -68,7 +69,8 @@ def rates() -> list[HourlyRate]:
 @dataclass
 class Reimbursement:
     organisation: str
-    key: str  # "2026-09" or the pilot period's name
+    key: str  # "2026-09", the pilot period's name or the organisation served
+    period_id: int | None = None  # grouped by pilot period: which one (names repeat from year to year)
     minutes: int = 0
     minutes_without_rate: int = 0
     exact: Decimal = Decimal("0")  # Σ minutes × rate × (100 + %), before the single division and rounding
@@ -86,29 +88,35 @@ def _rate_on(day: date, org_rates: list[HourlyRate]) -> HourlyRate | None:
     return next((r for r in org_rates if r.valid_from <= day <= r.valid_to), None)
 
 
-def reimbursement(by: str = "month", *, organisation_id: int | None = None) -> list[Reimbursement]:
+def reimbursement(by: str = "month", *, organisation_id: int | None = None,
+                  period_ids: Collection[int] | None = None) -> list[Reimbursement]:
     """Per municipality (the desk's organisation) and month, pilot period or organisation served ("served"),
-    from approved weeks only."""
+    from approved weeks only; with ``period_ids``, only the time logged in those pilot periods (one year's)."""
     if by not in ("month", "period", "served"):
         raise InvalidInput("Välj per månad, per pilotperiod eller per betjänad organisation.")
     stmt = (
-        select(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name, TimeEntry.organisation_id,
+        select(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.id, PilotPeriod.name, TimeEntry.organisation_id,
                func.sum(TimeEntry.minutes))
         .join(Timesheet, Timesheet.id == TimeEntry.timesheet_id).join(Desk, Desk.id == TimeEntry.desk_id)
         .join(PilotPeriod, PilotPeriod.id == TimeEntry.pilot_period_id)
         .where(Timesheet.status == SheetStatus.APPROVED)
-        .group_by(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.name, TimeEntry.organisation_id)
+        .group_by(Desk.organisation_id, TimeEntry.work_date, PilotPeriod.id, PilotPeriod.name,
+                  TimeEntry.organisation_id)
     )
     if organisation_id is not None:
         stmt = stmt.where(Desk.organisation_id == organisation_id)
+    if period_ids is not None:
+        stmt = stmt.where(TimeEntry.pilot_period_id.in_(list(period_ids)))
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
     by_org: dict[int, list[HourlyRate]] = defaultdict(list)
     for rate in rates():
         by_org[rate.organisation_id].append(rate)
-    groups: dict[tuple[str, str], Reimbursement] = {}
-    for org_id, day, period_name, served_id, minutes in db.session.execute(stmt):
+    groups: dict[tuple[str, str, int], Reimbursement] = {}
+    for org_id, day, period_id, period_name, served_id, minutes in db.session.execute(stmt):
         key = {"month": f"{day:%Y-%m}", "period": period_name, "served": names[served_id]}[by]
-        group = groups.setdefault((names[org_id], key), Reimbursement(names[org_id], key))
+        group_period = period_id if by == "period" else None
+        group = groups.setdefault((names[org_id], key, group_period or 0),
+                                  Reimbursement(names[org_id], key, group_period))
         group.minutes += int(minutes)
         rate = _rate_on(day, by_org[org_id])
         if rate is None:

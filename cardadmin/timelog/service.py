@@ -19,14 +19,10 @@ from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
 from cardadmin.security import require_role
-from cardadmin.timefmt import LOCAL
+from cardadmin.timefmt import today
 from cardadmin.timelog import rules, sums
 from cardadmin.timelog.models import Activity, JourneyDistance, SheetStatus, TimeEntry, Timesheet
-from cardadmin.validation import clean_text, flush_or_conflict
-
-
-def today() -> date:
-    return utcnow().astimezone(LOCAL).date()
+from cardadmin.validation import clean_text, unique_or_conflict
 
 
 @dataclass
@@ -69,8 +65,8 @@ def sheet_for(user_id: int, iso_year: int, iso_week: int, *, create: bool, lock:
     sheet = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if sheet is None and create:
         sheet = Timesheet(user_id=user_id, iso_year=iso_year, iso_week=iso_week, status=SheetStatus.OPEN)
-        db.session.add(sheet)
-        flush_or_conflict("Veckans tidrapport skapades samtidigt i ett annat fönster. Försök igen.")
+        with unique_or_conflict("Veckans tidrapport skapades samtidigt i ett annat fönster. Försök igen."):
+            db.session.add(sheet)
     return sheet
 
 
@@ -158,14 +154,18 @@ def create_entry(actor: User, data: EntryInput) -> TimeEntry:
     assert sheet is not None
     entry = TimeEntry(timesheet_id=sheet.id, **fields)
     db.session.add(entry)
-    db.session.flush()
-    sums.apply(entry, +1)
+    sums.recount(sums.key_of(entry))
     _record(actor, "time_entry.create", entry)
     return entry
 
 
-def get_own_entry(actor: User, entry_id: int) -> TimeEntry:
-    entry = db.session.get(TimeEntry, entry_id)
+def get_own_entry(actor: User, entry_id: int, *, lock: bool = False) -> TimeEntry:
+    """``lock``: for a change, the row locked and read as it is now (another tab may have just corrected or
+    removed it: acting on what was read before would audit stale values and miscount the week's total)."""
+    stmt = select(TimeEntry).where(TimeEntry.id == entry_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    entry = db.session.scalar(stmt)
     if entry is None or entry.user_id != actor.id:
         raise NotFound("Tidsposten finns inte.")
     return entry
@@ -173,21 +173,22 @@ def get_own_entry(actor: User, entry_id: int) -> TimeEntry:
 
 def update_entry(actor: User, entry_id: int, data: EntryInput) -> TimeEntry:
     require_role(actor, Role.CARD_ADMIN)
-    entry = get_own_entry(actor, entry_id)
+    entry = get_own_entry(actor, entry_id, lock=True)
     require_open(sheet_for(actor.id, entry.iso_year, entry.iso_week, create=False, lock=True))
     fields = _checked_fields(actor, data, exclude_id=entry.id)
     fields["source"] = entry.source  # where an entry came from does not change
     sheet = sheet_for(actor.id, fields["iso_year"], fields["iso_week"], create=True, lock=True)
     require_open(sheet)
     assert sheet is not None
-    before = _audit_data(entry)
-    sums.apply(entry, -1)
+    before, old_key = _audit_data(entry), sums.key_of(entry)
     for key, value in fields.items():
         setattr(entry, key, value)
     entry.timesheet_id, entry.updated_at = sheet.id, utcnow()
     db.session.flush()
     db.session.refresh(entry)
-    sums.apply(entry, +1)
+    sums.recount(old_key)
+    if sums.key_of(entry) != old_key:
+        sums.recount(sums.key_of(entry))
     after = _audit_data(entry)
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     _record(actor, "time_entry.update", entry, {"changed": changed})
@@ -196,12 +197,12 @@ def update_entry(actor: User, entry_id: int, data: EntryInput) -> TimeEntry:
 
 def delete_entry(actor: User, entry_id: int) -> None:
     require_role(actor, Role.CARD_ADMIN)
-    entry = get_own_entry(actor, entry_id)
+    entry = get_own_entry(actor, entry_id, lock=True)
     require_open(sheet_for(actor.id, entry.iso_year, entry.iso_week, create=False, lock=True))
     _record(actor, "time_entry.delete", entry)
-    sums.apply(entry, -1)
+    key = sums.key_of(entry)
     db.session.delete(entry)
-    db.session.flush()
+    sums.recount(key)
 
 
 def entries_of_week(user_id: int, iso_year: int, iso_week: int) -> list[TimeEntry]:
@@ -235,16 +236,15 @@ def save_activity(actor: User, activity_id: int | None, *, name: str, active: bo
     if activity_id is None:
         code = "custom_" + "".join(c if c.isalnum() else "_" for c in name.lower())[:30]
         activity = Activity(code=code, name=name, active=bool(active), sort_order=sort_order)
-        db.session.add(activity)
         action = "activity.create"
     else:
         found = db.session.get(Activity, activity_id)
         if found is None:
             raise NotFound("Aktiviteten finns inte.")
-        activity = found
+        activity, action = found, "activity.update"
+    with unique_or_conflict(f"Aktiviteten {name} finns redan."):
+        db.session.add(activity)
         activity.name, activity.active, activity.sort_order = name, bool(active), sort_order
-        action = "activity.update"
-    flush_or_conflict(f"Aktiviteten {name} finns redan.")
     audit.record(db.session, actor, action, "activity", activity.id,
                  {"name": name, "active": activity.active, "sort_order": sort_order})
     return activity
@@ -272,14 +272,15 @@ def save_distance(
     value = rules.parse_amount(km, "Avstånd (km)", "km", maximum=Decimal("5000"), places=1)
     if value is None:
         raise InvalidInput("Ange avståndet i km.", field="km")
+    label = clean_text(label, "Benämning", max_length=100, required=False)
     row = db.session.scalar(select(JourneyDistance).where(
         JourneyDistance.desk_id == desk_id,
         JourneyDistance.unit_id.is_(None) if unit_id is None else JourneyDistance.unit_id == unit_id))
     if row is None:
         row = JourneyDistance(desk_id=desk_id, unit_id=unit_id, km=value, label="")
+    with unique_or_conflict("Avståndet finns redan."):
         db.session.add(row)
-    row.km, row.label = value, clean_text(label, "Benämning", max_length=100, required=False)
-    flush_or_conflict("Avståndet finns redan.")
+        row.km, row.label = value, label
     audit.record(db.session, actor, "journey_distance.save", "journey_distance", row.id,
                  {"desk_id": desk_id, "unit_id": unit_id, "km": str(value), "label": row.label})
     return row

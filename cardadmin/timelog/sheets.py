@@ -8,27 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 
 from cardadmin import audit
 from cardadmin.accounts.models import User
 from cardadmin.db import db, utcnow
 from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.roles import Role
-from cardadmin.security import require_role
+from cardadmin.security import Grant, require_role, role_scope
 from cardadmin.timelog.models import SheetStatus, Timesheet
 from cardadmin.timelog.service import entries_of_week, sheet_for
 from cardadmin.validation import clean_text
 
 
+def _approver_grants(actor: Any) -> list[Grant]:
+    not_own = Timesheet.user_id != actor.id
+    staff = select(User.id).where(User.organisation_id == actor.organisation_id)
+    return [(Role.EVALUATOR, not_own),
+            (Role.RA_OFFICER, Timesheet.user_id.in_(staff) & not_own if actor.organisation_id else None)]
+
+
 def approver_scope(actor: Any) -> ColumnElement[bool]:
-    """Which timesheets ``actor`` may approve (or reopen): all for the evaluator, the municipality's for RA."""
-    if actor.has_role(Role.EVALUATOR):
-        return Timesheet.user_id != actor.id
-    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
-        staff = select(User.id).where(User.organisation_id == actor.organisation_id)
-        return Timesheet.user_id.in_(staff) & (Timesheet.user_id != actor.id)
-    return false()
+    """Which timesheets ``actor`` may approve (or reopen): all but their own for the evaluator, their
+    municipality's staff's for an RA officer; never their own."""
+    return role_scope(actor, _approver_grants, everything=())
 
 
 def can_approve(actor: Any, sheet: Timesheet) -> bool:

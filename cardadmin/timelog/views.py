@@ -18,7 +18,7 @@ from cardadmin.timelog import rules, service, sheets
 from cardadmin.timelog.forms import EntryForm
 from cardadmin.timelog.models import SHEET_LABELS, SheetStatus
 from cardadmin.timelog.suggestions import suggest
-from cardadmin.web import attempt, form_status
+from cardadmin.web import attempt, form_status, int_arg
 
 bp = Blueprint("timelog", __name__, url_prefix="/tid")
 APPROVERS = (Role.EVALUATOR, Role.RA_OFFICER)
@@ -95,8 +95,8 @@ def week() -> Any:
             if request.args.get(name):
                 getattr(form, name).data = request.args[name][:60]
         for name in ("activity_id", "organisation_id", "desk_id"):
-            if request.args.get(name, "").isdigit():
-                getattr(form, name).data = int(request.args[name][:9])
+            if (value := int_arg(name)) is not None:
+                getattr(form, name).data = value
     day = form.work_date.data or service.today()
     sheet = service.sheet_for(current_user.id, year, iso_week, create=False)
     entries = service.entries_of_week(current_user.id, year, iso_week)

@@ -160,6 +160,9 @@ def test_silent_card_is_a_timeout_within_the_bound(pki: TestPki, profiles: dict[
         assert elapsed < BOUND_SECONDS
         assert not result.ok and isinstance(result.error, CardTimeout)
         assert any("CardTimeout" in c.reason for c in result.checks if c.passed is False)
+        started = time.monotonic()
+        conn.close()  # the card is still silent: closing must not wait for it
+        assert time.monotonic() - started < 1.0
     finally:
         card.release.set()
         conn.close()

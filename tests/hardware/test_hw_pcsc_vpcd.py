@@ -70,6 +70,35 @@ def test_card_pulled_mid_session_is_card_removed(vpcd_card: SimulatedPivCard, re
             conn.send_and_receive(bytes.fromhex("00CB3FFF055C035FC10200"))
 
 
+def test_connect_by_part_of_the_reader_name(vpcd_card: SimulatedPivCard) -> None:
+    """An exact name connects without listing readers; a part of a name (any case) is looked up."""
+    with pcsc.connect(READER.upper()[:11]) as conn:  # "VIRTUAL PCD"
+        assert conn.reader == READER
+        assert conn.atr == vpcd_card.atr
+
+
+def test_one_bound_for_a_whole_card_operation(vpcd_card: SimulatedPivCard) -> None:
+    """`run(operation)` bounds the operation as a whole: APDUs that are each quick but together take longer
+    than the timeout give CardTimeout, and the connection is refused afterwards instead of being reused
+    with answers still in flight."""
+    from hardware.errors import CardTimeout
+
+    apdu = bytes.fromhex("00CB3FFF055C035FC10200")
+    with pcsc.connect(READER, timeout=0.3) as conn:
+
+        def slow_operation() -> None:
+            for _ in range(4):
+                conn.send_and_receive(apdu)
+                time.sleep(0.1)
+
+        started = time.monotonic()
+        with pytest.raises(CardTimeout):
+            conn.run(slow_operation)
+        assert time.monotonic() - started < 0.6
+        with pytest.raises(CardTimeout):
+            conn.send_and_receive(apdu)
+
+
 def test_no_card_and_unknown_reader(vpcd_reader: str) -> None:
     with pytest.raises(NoReader):
         pcsc.connect("No Such Reader 42")
