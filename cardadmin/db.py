@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, MetaData, and_, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, and_, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -134,6 +134,13 @@ def one_of(column: str, values: Iterable[Any]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
+def code_point_string(length: int) -> Any:
+    """A string column that compares and sorts by code point on every database: SQLite's binary collation, and
+    PostgreSQL's "C" collation, whose plain B-tree indexes then serve ``starts_with`` (LIKE 'x%') and ORDER BY
+    alike, whatever the database's locale. For search keys and identifiers, never for text shown sorted."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 def starts_with(column: Any, prefix: str) -> Any:
     """``column`` begins with ``prefix`` (case as given), in a form the column's ordinary index serves.
 
@@ -143,3 +150,12 @@ def starts_with(column: Any, prefix: str) -> Any:
     if db.session.get_bind().dialect.name == "sqlite":
         return and_(column >= prefix, column < prefix + "\U0010ffff")
     return column.startswith(prefix, autoescape=True)
+
+
+def starts_with_from(column: Any, prefix: str) -> Any:
+    """``starts_with`` for a query that also bounds ``column`` from below by a value beginning with ``prefix`` (a
+    keyset position, say as a row value). On SQLite only the upper end: given two lower bounds its planner seeks
+    the prefix and filters the position, reading everything before it. PostgreSQL seeks the tighter of the two."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column < prefix + "\U0010ffff"
+    return starts_with(column, prefix)

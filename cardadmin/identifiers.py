@@ -70,6 +70,19 @@ def parse_hsa_id(value: str, *, allow_test: bool) -> tuple[str, str]:
     return value, match["org"]
 
 
+_HSA_ID_TAIL = re.compile(r"\d{0,9}|\d{10}(-[A-Za-z0-9]*)?", re.ASCII)  # what may follow the prefix, as in _HSA_ID
+
+
+def could_begin_hsa_id(text: str) -> bool:
+    """Whether ``text`` is the beginning of a well-formed HSA-ID ('SE', 'SE2321000222-4K', 'TSTNMT…'): every
+    stored one is (``parse_hsa_id`` guards every way in), so a search text that is not needs no HSA-ID lookup."""
+    if not 0 < len(text) <= HSA_ID_MAX_LENGTH:
+        return False
+    return any(prefix.startswith(text) or (text.startswith(prefix)
+                                           and _HSA_ID_TAIL.fullmatch(text[len(prefix):]) is not None)
+               for prefix in ("SE", TEST_HSA_PREFIX))
+
+
 def parse_personnummer(value: str, *, today: date | None = None) -> str:
     """Validate a personnummer or samordningsnummer; return it as YYYYMMDDNNNN. Raises ValueError (Swedish)."""
     match = _PERSONNUMMER.match((value or "").strip())

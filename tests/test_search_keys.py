@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cardadmin.db import db
-from cardadmin.orders import queries
+from cardadmin.orders.search import OrderSearch, search_orders
 from cardadmin.orders.states import Status
 from cardadmin.people import service
 from cardadmin.people.models import Person
@@ -61,8 +61,8 @@ def test_order_search_by_card_number_prefix_and_hsa_id_prefix(w: World) -> None:
     first = to_status(w, order_for(w, "P1"), Status.AT_DESK, card_number="9752000000111")
     to_status(w, order_for(w, "P2"), Status.AT_DESK, card_number="9752000000222")
     ra = user(w, "ra_officer")
-    found = queries.search_orders(ra, queries.OrderSearch(card_number="9752 0000 001"))
+    found = search_orders(ra, OrderSearch(card_number="9752 0000 001")).orders
     assert [o.id for o in found] == [first.id]
-    by_hsa = queries.search_orders(ra, queries.OrderSearch(text="SE2321000222-P"))
+    by_hsa = search_orders(ra, OrderSearch(text="SE2321000222-P")).orders
     assert len(by_hsa) == 2
-    assert queries.search_orders(ra, queries.OrderSearch(card_number="%")) == []  # no wildcard injection
+    assert search_orders(ra, OrderSearch(card_number="%")).orders == []  # no wildcard injection

@@ -28,6 +28,7 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     request_schema: dict[str, Any] | None = None
     response_schema: dict[str, Any] | None = None
+    description: str = ""
 
 
 OPERATIONS: list[Operation] = []
@@ -42,6 +43,7 @@ def operation(
     parameters: list[dict[str, Any]] | None = None,
     request_schema: dict[str, Any] | None = None,
     response_schema: dict[str, Any] | None = None,
+    description: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an API route with its access rule and its OpenAPI description in one place."""
 
@@ -51,7 +53,7 @@ def operation(
         OPERATIONS.append(
             Operation(
                 rule, method, view.__name__, summary, None if roles is None else frozenset(roles),
-                parameters or [], request_schema, response_schema,
+                parameters or [], request_schema, response_schema, description,
             )
         )
         return view

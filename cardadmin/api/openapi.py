@@ -39,6 +39,8 @@ def build_document(operations: list[Any], prefix: str) -> dict[str, Any]:
             "security": [] if op.roles is None else [{"bearer": []}],
             "x-roles": None if op.roles is None else sorted(str(r) for r in op.roles),
         }
+        if op.description:
+            entry["description"] = op.description
         if op.request_schema is not None:
             entry["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": op.request_schema}}}

@@ -12,8 +12,8 @@ from cardadmin.db import db
 from cardadmin.errors import NotFound
 from cardadmin.hsa.models import person_unit
 from cardadmin.hsa.rules import organisation_scope
+from cardadmin.people.matching import name_or_hsa_id_clause
 from cardadmin.people.models import Person
-from cardadmin.people.service import name_or_hsa_id_clause
 
 MAX_RESULTS = 100
 

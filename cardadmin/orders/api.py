@@ -13,6 +13,7 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.orders import cards, queries, service, support
 from cardadmin.orders.models import Card, Order, SupportCase
+from cardadmin.orders.search import OrderSearch, search_orders
 from cardadmin.orders.service import IdentityInput
 from cardadmin.roles import Role
 from cardadmin.web import MAX_ID, int_arg, whole_number
@@ -85,16 +86,26 @@ _LIST_PARAMS = [
 ]
 
 
+_LIST_ORDER = (
+    "Order of the items: without `q`, oldest first (`order`: `created`). With `q` (a name or an HSA-ID), name "
+    "order (`order`: `name`): HSA-ID matches (exact, or a prefix) by HSA-ID, then persons whose surname begins with "
+    "the driving word (the word of `q` the fewest distinct names begin with) by surname and given name, then those "
+    "whose given name begins with it by given name and surname (names compared case-folded, by code point); each "
+    "person's orders oldest first. Every word of `q` must begin the given name or the surname; "
+    "a protected identity is found by its exact HSA-ID only. Pages: pass the response's `next` as `after` with the "
+    "same filters; a cursor that is malformed or belongs to another search is a 400."
+)
+
+
 @operation("/orders", summary="List and filter orders in the caller's scope (keyset: after=<next>)",
-           roles=VIEWERS, parameters=_LIST_PARAMS)
+           roles=VIEWERS, parameters=_LIST_PARAMS, description=_LIST_ORDER)
 def orders_list() -> Any:
-    rows = queries.search_orders(g.api_user, queries.OrderSearch(
+    found = search_orders(g.api_user, OrderSearch(
         text=request.args.get("q", "")[:100], card_number=request.args.get("card_number", "")[:40],
         status=request.args.get("status", ""), desk_id=_arg_int("desk_id"),
-        organisation_id=_arg_int("organisation_id")), after=queries.parse_cursor(request.args.get("after")),
-        limit=_limit())
-    return jsonify({"items": [_order_json(o) for o in rows],
-                    "next": queries.format_cursor(rows[-1]) if rows else None})
+        organisation_id=_arg_int("organisation_id")), after=request.args.get("after"), limit=_limit())
+    return jsonify({"items": [_order_json(o) for o in found.orders], "next": found.next,
+                    "order": "name" if found.by_name else "created"})
 
 
 @operation("/orders/<int:order_id>", summary="One order in the caller's scope", roles=VIEWERS)

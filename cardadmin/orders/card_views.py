@@ -16,6 +16,7 @@ from cardadmin.orders import cards, queries
 from cardadmin.orders.display import merged_history
 from cardadmin.orders.forms import BulkRevokeForm, RevokeForm
 from cardadmin.orders.models import Card, Order, Revocation
+from cardadmin.orders.search import OrderSearch, search_orders
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
@@ -65,7 +66,7 @@ def revoke(card_id: int) -> Any:
 # ---------------------------------------------------------------- search and bulk revoke
 
 
-def _search_args() -> tuple[queries.OrderSearch, list[str]]:
+def _search_args() -> tuple[OrderSearch, list[str]]:
     errors: list[str] = []
 
     def number(name: str) -> int | None:
@@ -74,7 +75,7 @@ def _search_args() -> tuple[queries.OrderSearch, list[str]]:
             errors.append("Ogiltigt val i filtret.")
         return value
 
-    query = queries.OrderSearch(
+    query = OrderSearch(
         text=request.args.get("q", "")[:100], card_number=request.args.get("kortnummer", "")[:40],
         status=request.args.get("status", ""), desk_id=number("desk_id"), organisation_id=number("organisation_id"),
     )
@@ -88,18 +89,20 @@ def search() -> Any:
     searched = any(request.args.get(k) for k in ("q", "kortnummer", "status", "desk_id", "organisation_id"))
     results: list[Order] = []
     next_cursor = None
+    by_name = False
     if searched and not errors:
         try:
-            results = queries.search_orders(current_user, query, after=queries.parse_cursor(request.args.get("efter")),
-                                            limit=PAGE)
+            found = search_orders(current_user, query, after=request.args.get("efter"), limit=PAGE)
         except InvalidInput as exc:
             errors.append(exc.message)
-        next_cursor = queries.format_cursor(results[-1]) if len(results) == PAGE else None
+        else:
+            results, by_name = found.orders, found.by_name
+            next_cursor = found.next if len(results) == PAGE else None
     params = {k: v for k, v in request.args.items() if k != "efter"}
     desks = list(db.session.scalars(select(Desk).order_by(Desk.name)))
     orgs = list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
     return render_template("orders/search.html", query=query, results=results, errors=errors, searched=searched,
-                           next_cursor=next_cursor, params=params, desks=desks, organisations=orgs,
+                           next_cursor=next_cursor, by_name=by_name, params=params, desks=desks, organisations=orgs,
                            statuses=list(Status), live=CARD_LIVE), 400 if errors else 200
 
 

@@ -181,9 +181,9 @@ class Order(Base):
         # Desk queue: status + desk, same keyset.
         Index("ix_card_order_desk_queue", "status", "desk_id", "created_at", "id"),
         Index("ix_card_order_orderer", "orderer_id", "created_at", "id"),
-        # A person's orders, with what scope and the page order need: a name search reads no order rows but
-        # the page's own.
-        Index("ix_card_order_person", "person_id", "organisation_id", "desk_id", "orderer_id", "created_at", "id"),
+        # A person's orders oldest first, with the scope columns: a name search walks them in page order and
+        # reads no order rows but the page's own.
+        Index("ix_card_order_person", "person_id", "created_at", "id", "organisation_id", "desk_id", "orderer_id"),
     )
 
 

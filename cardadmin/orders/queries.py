@@ -7,19 +7,17 @@ here (aggregates only). A user with several roles sees the union.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from cardadmin.db import db, starts_with, utcnow
+from cardadmin.db import db, utcnow
 from cardadmin.errors import InvalidInput, NotFound
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.states import OPEN, Status
-from cardadmin.people.service import matching_person_ids
 from cardadmin.roles import Role
 from cardadmin.security import Grant, role_scope
 
@@ -73,23 +71,33 @@ def get_card(actor: Any, card_id: int) -> Card:
     return card
 
 
-def _page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int) -> list[Order]:
-    """One page of orders, oldest first, after the keyset ``after``. Two steps: the page's ids (served from the
-    indexes alone where they cover the filters), then just those rows joined to what the pages show of each
-    (person, desk, card, organisation, orderer): two queries a page, whatever the size of the table."""
+def check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"Sidstorleken ska vara mellan 1 och {MAX_PAGE}.")
+
+
+def load_orders(ids: list[int], *also: Any) -> list[Order]:
+    """The orders ``ids``, in that order, joined to what the pages show of each (person, desk, card,
+    organisation, orderer, and what a page asks for ``also``): one query."""
+    if not ids:
+        return []
+    rows = select(Order).where(Order.id.in_(ids)).options(
+        joinedload(Order.person), joinedload(Order.desk), joinedload(Order.card),
+        joinedload(Order.organisation), joinedload(Order.orderer), *also)
+    by_id = {order.id: order for order in db.session.scalars(rows)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int, *also: Any) -> list[Order]:
+    """One page of orders, oldest first, after the keyset ``after``. Two steps: the page's ids (served from the
+    indexes alone where they cover the filters), then just those rows with ``load_orders``: two queries a page,
+    whatever the size of the table."""
+    check_limit(limit)
     if after is not None:
         created, last_id = after
         stmt = stmt.where(or_(Order.created_at > created, and_(Order.created_at == created, Order.id > last_id)))
-    ids = list(db.session.scalars(stmt.with_only_columns(Order.id).order_by(Order.created_at, Order.id)
-                                  .limit(limit)))
-    if not ids:
-        return []
-    rows = select(Order).where(Order.id.in_(ids)).order_by(Order.created_at, Order.id).options(
-        joinedload(Order.person), joinedload(Order.desk), joinedload(Order.card),
-        joinedload(Order.organisation), joinedload(Order.orderer), joinedload(Order.replaces_card))
-    return list(db.session.scalars(rows))
+    return load_orders(list(db.session.scalars(stmt.with_only_columns(Order.id)
+                                               .order_by(Order.created_at, Order.id).limit(limit))), *also)
 
 
 def ra_queue(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
@@ -97,7 +105,7 @@ def ra_queue(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> lis
     if not actor.has_role(Role.RA_OFFICER) or actor.organisation_id is None:
         return []
     stmt = select(Order).where(Order.status == Status.ORDERED, Order.organisation_id == actor.organisation_id)
-    return _page(stmt, after, limit)
+    return page(stmt, after, limit, joinedload(Order.replaces_card))  # the queue shows the card replaced
 
 
 def desk_queue(
@@ -110,11 +118,11 @@ def desk_queue(
     if not desks:
         return []
     stmt = select(Order).where(Order.status == status, Order.desk_id.in_(desks))
-    return _page(stmt, after, limit)
+    return page(stmt, after, limit)
 
 
 def my_orders(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
-    return _page(select(Order).where(Order.orderer_id == actor.id), after, limit)
+    return page(select(Order).where(Order.orderer_id == actor.id), after, limit)
 
 
 def cursor_of(order: Order) -> Cursor:
@@ -122,51 +130,20 @@ def cursor_of(order: Order) -> Cursor:
 
 
 def parse_cursor(raw: str | None) -> Cursor | None:
-    """'<ISO timestamp>~<id>' from a 'next page' link; anything else is the first page."""
+    """'<ISO timestamp>~<id>' from a 'next page' link (a timestamp without a zone is UTC); anything else is
+    None, which the queues take as their first page."""
     stamp, _, last_id = (raw or "").partition("~")
-    if not stamp or not last_id.isdigit() or len(last_id) > 12:
+    if not stamp or not last_id.isdigit() or len(last_id) > 12 or len(stamp) > 40:
         return None
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return None
-    return (moment, int(last_id))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC), int(last_id))
 
 
 def format_cursor(order: Order) -> str:
     return f"{order.created_at.isoformat()}~{order.id}"
-
-
-@dataclass
-class OrderSearch:
-    """The search screen's filters; every one optional. ``text`` is a name, an HSA-ID or a card number."""
-
-    text: str = ""
-    card_number: str = ""
-    status: str = ""
-    desk_id: int | None = None
-    organisation_id: int | None = None
-
-
-def search_orders(actor: Any, query: OrderSearch, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
-    """Orders (with their person and card) in the actor's scope. As in people search, a person with a
-    protected identity is found by exact HSA-ID only, never by name."""
-    stmt = visible_orders(actor)
-    text = query.text.strip()[:100]
-    if text:
-        stmt = stmt.where(Order.person_id.in_(matching_person_ids(text)))
-    number = re.sub(r"[\s-]", "", query.card_number).upper()[:32]
-    if number:
-        stmt = stmt.where(Order.card_id.in_(select(Card.id).where(starts_with(Card.card_number, number))))
-    if query.status:
-        if query.status not in set(Status):
-            raise InvalidInput("Välj en giltig status.", field="status")
-        stmt = stmt.where(Order.status == query.status)
-    if query.desk_id is not None:
-        stmt = stmt.where(Order.desk_id == query.desk_id)
-    if query.organisation_id is not None:
-        stmt = stmt.where(Order.organisation_id == query.organisation_id)
-    return _page(stmt, after, limit)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from cardadmin.accounts.models import Organisation, Unit
-from cardadmin.db import Base, UTCDateTime, utcnow
+from cardadmin.db import Base, UTCDateTime, code_point_string, utcnow
 from cardadmin.identifiers import mask_personnummer
 
 
@@ -22,12 +22,12 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hsa_id: Mapped[str] = mapped_column(String(31), unique=True)  # hsaIdentity
+    hsa_id: Mapped[str] = mapped_column(code_point_string(31), unique=True)  # hsaIdentity (prefix search)
     given_name: Mapped[str] = mapped_column(String(100))  # givenName
     surname: Mapped[str] = mapped_column(String(100))  # sn
     # Case-folded copies for prefix search ("öberg" finds "Öberg"); kept by ``_fold_names`` below.
-    given_name_key: Mapped[str] = mapped_column(String(100), default="")
-    surname_key: Mapped[str] = mapped_column(String(100), default="")
+    given_name_key: Mapped[str] = mapped_column(code_point_string(100), default="")
+    surname_key: Mapped[str] = mapped_column(code_point_string(100), default="")
     title: Mapped[str] = mapped_column(String(100), default="")  # title
     mail: Mapped[str] = mapped_column(String(254), default="")  # mail
     telephone: Mapped[str] = mapped_column(String(40), default="")  # telephoneNumber
@@ -50,9 +50,10 @@ class Person(Base):
 
     __table_args__ = (
         Index("ix_person_name", "surname", "given_name"),
-        # Name search reads these alone (protected identities are never found by name).
-        Index("ix_person_given_name_key", "given_name_key", "surname_key", "protected_identity"),
-        Index("ix_person_surname_key", "surname_key", "given_name_key", "protected_identity"),
+        # Name search walks these in their order, (key, other key, id), and reads nothing else of the person
+        # (protected identities are never found by name).
+        Index("ix_person_given_name_key", "given_name_key", "surname_key", "id", "protected_identity"),
+        Index("ix_person_surname_key", "surname_key", "given_name_key", "id", "protected_identity"),
     )
 
     @validates("given_name", "surname")

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, union
+from sqlalchemy import Select, select
 
 from cardadmin import audit
 from cardadmin.accounts.models import Organisation, Unit, User
 from cardadmin.accounts.service import get_or_404
-from cardadmin.db import db, starts_with
+from cardadmin.db import db
 from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.identifiers import parse_personnummer
-from cardadmin.people.models import Person, name_key
+from cardadmin.people.matching import name_or_hsa_id_clause
+from cardadmin.people.models import Person
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
 from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
@@ -154,52 +155,6 @@ def _scoped_get(actor: User, person_id: int) -> Person:
 
 def find_by_hsa_id(actor: User, hsa_id: str) -> Person | None:
     return db.session.scalar(visible_persons(actor).where(Person.hsa_id == (hsa_id or "").strip()))
-
-
-def _word_matches(word: str) -> Any:
-    key = name_key(word)
-    return or_(starts_with(Person.given_name_key, key), starts_with(Person.surname_key, key))
-
-
-def _name_ids(rarest: str, others: list[str]) -> Select[Any]:
-    """Ids of persons without a protected identity whose given name or surname begins with ``rarest`` and whose
-    names also match every one of ``others``: ranges of the (key, other key, protected_identity) indexes,
-    filtered inside them, so no person row is read."""
-    key = name_key(rarest)
-    either = union(*[select(Person.id).where(starts_with(column, key), Person.protected_identity.is_(False),
-                                             *[_word_matches(w) for w in others])
-                     for column in (Person.given_name_key, Person.surname_key)]).subquery()
-    return select(either.c.id)
-
-
-def _how_common(word: str, cap: int = 20_000) -> int:
-    """How many names begin with ``word``, counted on the indexes and capped (a cheap selectivity estimate)."""
-    return sum(db.session.scalar(select(func.count()).select_from(
-        select(literal(1)).where(starts_with(column, name_key(word))).limit(cap).subquery())) or 0
-        for column in (Person.given_name_key, Person.surname_key))
-
-
-def matching_person_ids(text: str) -> Select[Any]:
-    """The one matching rule for person searches, as a set of person ids: HSA-ID prefix or name prefixes
-    ('Anna', 'Berg', 'Anna Berg', any case; every word must begin the given name or the surname). Persons with a
-    protected identity match only their exact HSA-ID, never by name or prefix.
-
-    The rarest word picks the candidates from the case-folded key indexes and the other words filter them, so
-    'Anna Åkerlund' costs about as much as 'Åkerlund' however common Anna is."""
-    words = text.split()[:5]
-    parts: list[Select[Any]] = [
-        select(Person.id).where(Person.hsa_id == text),
-        select(Person.id).where(starts_with(Person.hsa_id, text), Person.protected_identity.is_(False)),
-    ]
-    if words:
-        rarest = min(words, key=_how_common) if len(words) > 1 else words[0]
-        parts.append(_name_ids(rarest, [w for w in words if w is not rarest]))
-    matched = union(*parts).subquery()
-    return select(matched.c.id)
-
-
-def name_or_hsa_id_clause(text: str) -> Any:
-    return Person.id.in_(matching_person_ids(text))
 
 
 def search_persons(actor: User, text: str, *, limit: int = 20) -> list[Person]:
