@@ -16,7 +16,7 @@ from cardadmin.orders import cards, queries
 from cardadmin.orders.display import merged_history
 from cardadmin.orders.forms import BulkRevokeForm, RevokeForm
 from cardadmin.orders.models import Card, Order, Revocation
-from cardadmin.orders.search import OrderSearch, search_orders
+from cardadmin.orders.search import OrderSearch, load_result_rows, search_orders
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
@@ -87,12 +87,13 @@ def _search_args() -> tuple[OrderSearch, list[str]]:
 def search() -> Any:
     query, errors = _search_args()
     searched = any(request.args.get(k) for k in ("q", "kortnummer", "status", "desk_id", "organisation_id"))
-    results: list[Order] = []
+    results: list[Any] = []
     next_cursor = None
     by_name = False
     if searched and not errors:
         try:
-            found = search_orders(current_user, query, after=request.args.get("efter"), limit=PAGE)
+            found = search_orders(current_user, query, after=request.args.get("efter"), limit=PAGE,
+                                  load=load_result_rows)
         except InvalidInput as exc:
             errors.append(exc.message)
         else:

@@ -17,6 +17,7 @@ from cardadmin.orders.models import (
     SUPPORT_KIND_LABELS,
 )
 from cardadmin.orders.states import STATUS_LABELS
+from cardadmin.web import IdPath
 
 ACTION_LABELS = {
     "order.create": "Beställning registrerad",
@@ -171,6 +172,7 @@ def register_filters(bp: Blueprint) -> None:
     bp.add_app_template_filter(_data, "audit_data")
     bp.add_app_template_filter(days_since, "days_since")
     bp.add_app_template_global(WARN_DAYS, "WARN_DAYS")
+    bp.add_app_template_global(IdPath, "id_path")
 
     @bp.app_context_processor
     def _collection_days() -> dict[str, Any]:

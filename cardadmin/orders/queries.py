@@ -76,28 +76,37 @@ def check_limit(limit: int) -> None:
         raise InvalidInput(f"Sidstorleken ska vara mellan 1 och {MAX_PAGE}.")
 
 
-def load_orders(ids: list[int], *also: Any) -> list[Order]:
-    """The orders ``ids``, in that order, joined to what the pages show of each (person, desk, card,
-    organisation, orderer, and what a page asks for ``also``): one query."""
+# What the order lists show of each order; a page that shows less or more says so (loading a row nobody
+# reads costs a list page about as much as rendering one).
+LIST_LOADS: tuple[Any, ...] = tuple(joinedload(r) for r in (Order.person, Order.desk, Order.card,
+                                                             Order.organisation, Order.orderer))
+
+
+def load_orders(ids: list[int], options: tuple[Any, ...] = LIST_LOADS) -> list[Order]:
+    """The orders ``ids``, in that order, with the loader ``options`` (what is joined and loaded): one query."""
     if not ids:
         return []
-    rows = select(Order).where(Order.id.in_(ids)).options(
-        joinedload(Order.person), joinedload(Order.desk), joinedload(Order.card),
-        joinedload(Order.organisation), joinedload(Order.orderer), *also)
+    rows = select(Order).where(Order.id.in_(ids)).options(*options)
     by_id = {order.id: order for order in db.session.scalars(rows)}
     return [by_id[i] for i in ids if i in by_id]
 
 
-def page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int, *also: Any) -> list[Order]:
-    """One page of orders, oldest first, after the keyset ``after``. Two steps: the page's ids (served from the
-    indexes alone where they cover the filters), then just those rows with ``load_orders``: two queries a page,
-    whatever the size of the table."""
+def page_ids(stmt: Select[tuple[Order]], after: Cursor | None, limit: int) -> list[int]:
+    """The ids of one page of orders, oldest first, after the keyset ``after`` (served from the indexes alone
+    where they cover the filters)."""
     check_limit(limit)
     if after is not None:
         created, last_id = after
         stmt = stmt.where(or_(Order.created_at > created, and_(Order.created_at == created, Order.id > last_id)))
-    return load_orders(list(db.session.scalars(stmt.with_only_columns(Order.id)
-                                               .order_by(Order.created_at, Order.id).limit(limit))), *also)
+    return list(db.session.scalars(stmt.with_only_columns(Order.id).order_by(Order.created_at, Order.id)
+                                   .limit(limit)))
+
+
+def page(stmt: Select[tuple[Order]], after: Cursor | None, limit: int,
+         options: tuple[Any, ...] = LIST_LOADS) -> list[Order]:
+    """One page of orders: its ids (``page_ids``), then just those rows with ``load_orders``: two queries a
+    page, whatever the size of the table."""
+    return load_orders(page_ids(stmt, after, limit), options)
 
 
 def ra_queue(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
@@ -105,7 +114,7 @@ def ra_queue(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> lis
     if not actor.has_role(Role.RA_OFFICER) or actor.organisation_id is None:
         return []
     stmt = select(Order).where(Order.status == Status.ORDERED, Order.organisation_id == actor.organisation_id)
-    return page(stmt, after, limit, joinedload(Order.replaces_card))  # the queue shows the card replaced
+    return page(stmt, after, limit, (*LIST_LOADS, joinedload(Order.replaces_card)))  # it shows the card replaced
 
 
 def desk_queue(
@@ -142,7 +151,8 @@ def parse_cursor(raw: str | None) -> Cursor | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC), int(last_id))
 
 
-def format_cursor(order: Order) -> str:
+def format_cursor(order: Any) -> str:
+    """The 'next page' cursor after ``order`` (an Order, or any row with its ``created_at`` and ``id``)."""
     return f"{order.created_at.isoformat()}~{order.id}"
 
 

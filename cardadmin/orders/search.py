@@ -14,20 +14,65 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select, tuple_
+from sqlalchemy.orm import joinedload
 
+from cardadmin.accounts.models import Desk, Organisation
 from cardadmin.db import db, starts_with, starts_with_from
 from cardadmin.errors import InvalidInput
 from cardadmin.orders.models import Card, Order
-from cardadmin.orders.queries import check_limit, format_cursor, load_orders, order_scope, page, parse_cursor
+from cardadmin.orders.queries import check_limit, format_cursor, load_orders, order_scope, page_ids, parse_cursor
 from cardadmin.orders.states import Status
 from cardadmin.people.matching import PART_ORDER, MatchPart, match, name_keys
 from cardadmin.people.models import Person
 from cardadmin.validation import clean_text
+
+# A search result is an order with its person, organisation, desk and card (not who ordered it).
+RESULT_LOADS: tuple[Any, ...] = tuple(joinedload(r) for r in (Order.person, Order.desk, Order.card,
+                                                              Order.organisation))
+
+
+def load_results(ids: list[int]) -> list[Order]:
+    """The orders ``ids`` as ORM objects with what a search result carries (the API's answer)."""
+    return load_orders(ids, RESULT_LOADS)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of the search page: just what it shows. Building ORM objects for five joined tables cost about
+    60 microseconds a row, more than the rest of the row; the page reads these plain rows instead."""
+
+    id: int
+    status: str
+    created_at: datetime
+    person_id: int
+    person_name: str
+    hsa_id: str
+    organisation: str
+    desk: str
+    card_id: int | None
+    card_number: str | None
+    card_status: str | None
+
+
+def load_result_rows(ids: list[int]) -> list[ResultRow]:
+    """The orders ``ids``, in that order, as ``ResultRow``s: one query, no ORM objects."""
+    if not ids:
+        return []
+    stmt = (select(Order.id, Order.status, Order.created_at, Order.person_id, Person.given_name, Person.surname,
+                   Person.hsa_id, Organisation.name, Desk.name, Order.card_id, Card.card_number, Card.status)
+            .join(Person, Person.id == Order.person_id).join(Organisation, Organisation.id == Order.organisation_id)
+            .join(Desk, Desk.id == Order.desk_id).outerjoin(Card, Card.id == Order.card_id)
+            .where(Order.id.in_(ids)))
+    by_id = {r[0]: ResultRow(r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9], r[10], r[11])
+             for r in db.session.execute(stmt)}
+    return [by_id[i] for i in ids if i in by_id]
+
 
 BAD_CURSOR = "Sidhänvisningen är ogiltig eller hör till en annan sökning. Sök igen från första sidan."
 _NAME_CURSOR = "n."  # prefix of a name-order cursor; a date cursor begins with a year
@@ -46,7 +91,7 @@ class OrderSearch:
 
 @dataclass
 class SearchPage:
-    orders: list[Order]
+    orders: list[Any]  # Orders, or what the caller's ``load`` made of the page's ids
     next: str | None  # the cursor after the last order; None when the page is empty
     by_name: bool  # name order (a name or HSA-ID was given) rather than oldest first
 
@@ -80,7 +125,8 @@ def _filters(actor: Any, query: OrderSearch) -> list[ColumnElement[bool]]:
     return terms
 
 
-def search_orders(actor: Any, query: OrderSearch, *, after: str | None = None, limit: int = 50) -> SearchPage:
+def search_orders(actor: Any, query: OrderSearch, *, after: str | None = None, limit: int = 50,
+                  load: Callable[[list[int]], list[Any]] = load_results) -> SearchPage:
     """Orders (with their person and card) in the actor's scope, a page after the cursor ``after`` (a page's
     ``next``). A cursor that is malformed or belongs to another kind of search is refused (InvalidInput). As in
     people search, a person with a protected identity is found by exact HSA-ID only, never by name."""
@@ -91,7 +137,7 @@ def search_orders(actor: Any, query: OrderSearch, *, after: str | None = None, l
         cursor = parse_cursor(after) if after else None
         if after and cursor is None:
             raise InvalidInput(BAD_CURSOR)
-        orders = page(select(Order).where(*filters), cursor, limit)
+        orders = load(page_ids(select(Order).where(*filters), cursor, limit))
         return SearchPage(orders, format_cursor(orders[-1]) if orders else None, by_name=False)
     position = _parse_name_cursor(after, text) if after else None
     found = match(text, position.driver if position else None)
@@ -106,7 +152,7 @@ def search_orders(actor: Any, query: OrderSearch, *, after: str | None = None, l
         rows += [(part.name, row) for row in db.session.execute(_walk(part, filters, start, limit - len(rows)))]
         if len(rows) == limit:
             break
-    orders = load_orders([row.id for _, row in rows])
+    orders = load([row.id for _, row in rows])
     return SearchPage(orders, _format_name_cursor(*rows[-1], found.driver) if rows else None, by_name=True)
 
 
