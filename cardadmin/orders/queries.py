@@ -82,6 +82,10 @@ LIST_LOADS: tuple[Any, ...] = tuple(joinedload(r) for r in (Order.person, Order.
                                                              Order.organisation, Order.orderer))
 
 
+# The desk queue (three lists of up to 50 on one page) shows the person, desk and card of each order.
+DESK_LOADS: tuple[Any, ...] = tuple(joinedload(r) for r in (Order.person, Order.desk, Order.card))
+
+
 def load_orders(ids: list[int], options: tuple[Any, ...] = LIST_LOADS) -> list[Order]:
     """The orders ``ids``, in that order, with the loader ``options`` (what is joined and loaded): one query."""
     if not ids:
@@ -127,7 +131,7 @@ def desk_queue(
     if not desks:
         return []
     stmt = select(Order).where(Order.status == status, Order.desk_id.in_(desks))
-    return page(stmt, after, limit)
+    return page(stmt, after, limit, DESK_LOADS)
 
 
 def my_orders(actor: Any, *, after: Cursor | None = None, limit: int = 50) -> list[Order]:
