@@ -246,3 +246,24 @@ def test_inera_costs_count_the_hsa_entries_the_billing_report_bills_to_the_pilot
     assert row.counts[PriceItem.HSA_ENTRY] == 3 and row.cost(PriceItem.HSA_ENTRY) == Decimal("75.00")
     (billed,) = [r for r in billing_rows(pilot.users["evaluator"]) if r.period_kind == "pilot"]
     assert billed.created == row.counts[PriceItem.HSA_ENTRY]
+
+
+def test_monthly_statistics_count_a_card_in_the_month_it_was_handed_over(pilot):
+    """An order placed on New Year's Eve (Swedish time) and collected in January counts as ordered in December
+    and handed over in January, also in the new year's statistics."""
+    from datetime import datetime, time
+
+    from cardadmin.db import acting_at
+    from cardadmin.orders import service as orders
+    from cardadmin.orders.states import Status
+    from cardadmin.timefmt import LOCAL
+    from tests.test_orders_service import DOC, order_for, to_status
+
+    with acting_at(datetime.combine(date(2025, 12, 31), time(23, 30), tzinfo=LOCAL)):  # 22:30 UTC
+        order = order_for(pilot.world, "NY1")
+        to_status(pilot.world, order, Status.AT_DESK, card_number="97520000000NY1")
+    with acting_at(datetime.combine(date(2026, 1, 8), time(10), tzinfo=LOCAL)):
+        orders.hand_over(pilot.users["card_admin"], order.id, "97520000000NY1", DOC)
+    db.session.commit()
+    assert [(r.month, r.orders, r.handed_over) for r in monthly_statistics(2025)] == [("2025-12", 1, 0)]
+    assert [(r.month, r.orders, r.handed_over) for r in monthly_statistics(2026)] == [("2026-01", 0, 1)]

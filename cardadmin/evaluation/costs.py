@@ -109,11 +109,15 @@ def monthly_statistics(year: int) -> list[MonthRow]:
 
     since = local_day_start(date(year, 1, 1))
     until = local_day_start(date(year + 1, 1, 1))
-    for desk_id, created, handed in db.session.execute(select(Order.desk_id, Order.created_at, Order.handed_over_at)
-                                                       .where(Order.created_at >= since, Order.created_at < until)):
+    # An order counts in the month it was placed, its card in the month it was handed over (Swedish time):
+    # one placed in December and collected in January is in two years' statistics.
+    for desk_id, created in db.session.execute(select(Order.desk_id, Order.created_at)
+                                               .where(Order.created_at >= since, Order.created_at < until)):
         if (r := row(desk_id, f"{created.astimezone(LOCAL):%Y-%m}")) is not None:
             r.orders += 1
-        if handed is not None and (r := row(desk_id, f"{handed.astimezone(LOCAL):%Y-%m}")) is not None:
+    for desk_id, handed in db.session.execute(select(Order.desk_id, Order.handed_over_at)
+                                              .where(Order.handed_over_at >= since, Order.handed_over_at < until)):
+        if (r := row(desk_id, f"{handed.astimezone(LOCAL):%Y-%m}")) is not None:
             r.handed_over += 1
     for desk_id, created, out in db.session.execute(select(SupportCase.desk_id, SupportCase.created_at,
                                                            SupportCase.out_of_hours)
