@@ -88,7 +88,7 @@ def test_admin_edits_activities_rates_and_distances(app, client, pilot):
     client.post_form("/admin/tid/avstand", {"desk_id": pilot.world.desk_id, "unit_id": "", "km": "240",
                                             "label": "Lycksele–Umeå"})
     page = client.get("/admin/tid/").get_data(as_text=True)
-    assert "Kortskrivare" in page and "420.50" in page and "Lycksele–Umeå" in page
+    assert "Kortskrivare" in page and "420,50" in page and "Lycksele–Umeå" in page
     bad = client.post_form("/admin/tid/timpriser", {"organisation_id": pilot.world.municipality_id,
                                                     "valid_from": "2026-06-01", "valid_to": "2026-07-01",
                                                     "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)

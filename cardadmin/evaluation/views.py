@@ -88,7 +88,7 @@ def pack_page() -> Any:
     built = pack.build(year)
     return render_template("evaluation/pack.html", pack=built, year=year, years=figures.pilot_years(),
                            observation_labels=OBSERVATION_LABELS, risk_labels=RISK_AREA_LABELS,
-                           summary=list(pack.summary_rows(built)))
+                           summary=pack.summary_items(built))
 
 
 @bp.route("/paket.xlsx")

@@ -82,7 +82,7 @@ def test_log_from_suggestions_submit_approve_and_download_the_pack(day_of_work, 
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Uppföljning").click()
     expect(page.get_by_role("heading", name="Alla pilotorter")).to_be_visible()
     expect(page.locator("svg.chart").first).to_be_visible()
-    expect(page.locator("#site-1 .total-hours")).to_have_text("1.17")
+    expect(page.locator("#site-1 .total-hours")).to_have_text("1,2")
     screenshot(page, "timelog-4-dashboard")
     page.get_by_role("link", name="Utvärderingspaket").click()
     with page.expect_download() as download:
