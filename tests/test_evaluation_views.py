@@ -151,3 +151,21 @@ def test_pack_shows_assumptions_and_sums_as_people_write_them(app, client, pilot
     assert "<td>1\u00a0260,00</td>" in page  # the reimbursement table: öre after a comma, thousands apart
     inputs = client.get("/utvardering/installningar").get_data(as_text=True)
     assert 'value="450"' in inputs and "E+" not in inputs
+
+
+def test_export_defaults_suit_swedish_excel_and_a_bad_filter_shows_the_form_again(client, pilot):
+    client.login("evaluator")
+    page = client.get("/utvardering/export").get_data(as_text=True)
+    assert 'name="bom" value="1" checked' in page and 'name="semikolon" value="1" checked' in page
+    body = client.get("/utvardering/export?format=csv").get_data(as_text=True)  # the defaults: as Excel reads it
+    assert body.startswith("\ufeff") and ";" in body.splitlines()[0]
+    plain = client.get("/utvardering/export?valt=1&format=csv").get_data(as_text=True)  # both boxes unticked
+    assert not plain.startswith("\ufeff") and ";" not in plain.splitlines()[0]
+    bad = client.get(f"/utvardering/export?desk_id={pilot.world.desk_id}&status=approved&from=2026-10-01"
+                     "&to=2026-09-01&format=csv")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'id="export-filters"' in text and "Från-datum ligger efter till-datum" in text
+    assert 'value="2026-10-01"' in text and 'value="2026-09-01"' in text and 'value="approved" selected' in text
+    assert f'<option value="{pilot.world.desk_id}" selected>' in text and "Urvalet:" not in text
+    wrong_date = client.get("/utvardering/export?from=1.10.2026").get_data(as_text=True)
+    assert "Från ska vara ett datum ÅÅÅÅ-MM-DD" in wrong_date and 'value="1.10.2026"' in wrong_date
