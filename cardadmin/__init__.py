@@ -59,9 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     navigation.init_app(app)
 
     from cardadmin.identifiers import format_org_number, mask_personnummer
+    from cardadmin.numfmt import sv_number
     from cardadmin.timefmt import local
 
-    app.jinja_env.filters.update(localtime=local, org_number=format_org_number, masked_pnr=mask_personnummer)
+    app.jinja_env.filters.update(localtime=local, org_number=format_org_number, masked_pnr=mask_personnummer,
+                                 sv_number=sv_number)
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin_views.bp)

@@ -6,7 +6,9 @@ Services flush; the edges (views, API handlers, CLI commands) commit once or rol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,8 +47,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+_ACTING_AT: ContextVar[datetime | None] = ContextVar("cardadmin_acting_at", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, or the moment set by ``acting_at`` (every act's timestamp and audit row is taken from here)."""
+    return _ACTING_AT.get() or datetime.now(UTC)
+
+
+@contextmanager
+def acting_at(moment: datetime) -> Iterator[None]:
+    """Date the acts done inside at ``moment`` (an aware datetime): loading dated history, such as the demo's
+    pilot weeks, through the same services as real work. No request path uses it."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to acting_at")
+    token = _ACTING_AT.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _ACTING_AT.reset(token)
 
 
 def make_engine(url: str) -> Engine:

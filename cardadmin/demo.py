@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from cardadmin.accounts import service
-from cardadmin.accounts.models import Desk, Unit, User
+from cardadmin.accounts.models import User
 from cardadmin.db import db
 from cardadmin.errors import Forbidden
 from cardadmin.roles import Role
@@ -95,7 +95,9 @@ def load_demo_data() -> bool:
             username=username, full_name=full_name, roles=roles, organisation_id=orgs[employer].id,
             desk_ids=[desks[d].id for d in desk_names], email=f"{username}@example.se",
         ), DEMO_PASSWORD)
-    _demo_orders(users, orgs["Region Västerbotten"].id, desks)
+    from cardadmin.demo_orders import load_demo_orders
+
+    load_demo_orders(users, orgs["Region Västerbotten"].id, desks)
     from cardadmin.hsa.demo import load_demo_hsa
     from cardadmin.timelog.demo import add_demo_time
 
@@ -103,90 +105,6 @@ def load_demo_data() -> bool:
     add_demo_time(users)
     db.session.flush()
     return True
-
-
-# (given name, surname, unit HSA-ID, desk, the state the demo leaves the order in)
-PEOPLE = [
-    ("Anna", "Andersson", "SE2321000222-LL01", "Kortutlämning Lycksele", "ordered"),
-    ("Bertil", "Berg", "SE2321000222-HCLY1", "Kortutlämning Lycksele", "ordered"),
-    ("Cecilia", "Carlsson", "SE2321000222-LL01", "Kortutlämning Lycksele", "approved"),
-    ("David", "Dahl", "SE2321000222-HCKB1", "Kortutlämning Lycksele", "rejected"),
-    ("Elin", "Ek", "SE2321000222-LL01", "Kortutlämning Lycksele", "cancelled"),
-    ("Fredrik", "Falk", "SE2321000222-HCLY1", "Kortutlämning Lycksele", "in_production"),
-    ("Greta", "Gran", "SE2321000222-LL01", "Kortutlämning Lycksele", "at_desk"),
-    ("Hugo", "Holm", "SE2321000222-HCVI1", "Kortutlämning Vindeln", "at_desk"),
-    ("Ingrid", "Isaksson", "SE2321000222-LL01", "Kortutlämning Lycksele", "handed_over"),
-    ("Johan", "Jonsson", "SE2321000222-HCVI1", "Kortutlämning Vindeln", "active"),
-    ("Karin", "Krok", "SE2321000222-HCKB1", "Kortutlämning Lycksele", "revoked"),
-    ("Lars", "Lind", "SE2321000222-LL01", "Kortutlämning Lycksele", "expired"),
-]
-_PROGRESS = ["ordered", "approved", "in_production", "at_desk", "handed_over", "active"]
-
-
-def _demo_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk]) -> None:
-    """Orders in every state, made through the same services (and audit rows) as real work."""
-    from datetime import timedelta
-
-    from cardadmin.orders import cards
-    from cardadmin.orders import service as orders
-    from cardadmin.people import service as people
-
-    units = {u.hsa_id: u for u in db.session.scalars(select(Unit))}
-    desk_admin = {"Kortutlämning Lycksele": users["handlaggare.lycksele"],
-                  "Kortutlämning Vindeln": users["handlaggare.vindeln"]}
-    orderer, ra = users["bestallare"], users["ra.region"]
-    for n, (given, surname, unit_hsa, desk_name, final) in enumerate(PEOPLE, start=1):
-        person = people.create_person(users["admin"], people.PersonInput(
-            hsa_id=f"SE2321000222-D{n:03d}", given_name=given, surname=surname, organisation_id=region_id,
-            unit_id=units[unit_hsa].id, title="Sjuksköterska" if n % 2 else "Läkare",
-            mail=f"{given.lower()}.{surname.lower()}@example.se",
-        ))
-        order = orders.create_order(orderer, person_id=person.id, order_type="new", desk_id=desks[desk_name].id)
-        if final == "rejected":
-            orders.reject(ra, order.id, "Anställningen börjar först nästa år; beställ närmare startdatum.")
-            continue
-        if final == "cancelled":
-            orders.cancel(orderer, order.id, "Beställd två gånger.")
-            continue
-        clerk = desk_admin[desk_name]
-        target = "active" if final in ("revoked", "expired") else final
-        for step in _PROGRESS[1:_PROGRESS.index(target) + 1]:
-            if step == "approved":
-                orders.approve(ra, order.id)
-            elif step == "in_production":
-                orders.mark_in_production(clerk, order.id)
-            elif step == "at_desk":
-                # The card meant to show "expired" is registered with yesterday's expiry date.
-                days = -1 if final == "expired" else 5 * 365
-                orders.mark_at_desk(clerk, order.id, f"9752000000000000{n:04d}",
-                                    expires_on=date.today() + timedelta(days=days))
-            elif step == "handed_over":
-                orders.hand_over(clerk, order.id, f"9752000000000000{n:04d}", orders.IdentityInput(
-                    method="document", document_type="driving_licence",
-                    document_valid_until=date.today() + timedelta(days=900), document_number=f"8812{n:04d}"))
-            elif step == "active":
-                orders.activate(clerk, order.id)
-        if final == "revoked":
-            cards.revoke_card(clerk, order.card_id, "lost", requested_by=f"{given} {surname}",
-                              comment="Tappade kortet på bussen.")
-            orders.create_order(orderer, person_id=person.id, order_type="replacement_lost",
-                                desk_id=desks[desk_name].id)
-        elif final == "expired":
-            cards.expire_card(None, order.card_id)
-        if final == "active":
-            _demo_support_cases(clerk, order.card_id)
-
-
-def _demo_support_cases(clerk: User, card_id: int | None) -> None:
-    """One case solved at once, one still open (out of hours, by phone)."""
-    from cardadmin.orders import support
-
-    support.open_support_case(clerk, support.SupportInput(
-        kind="pin_puk", channel="desk", card_id=card_id, minutes_spent=15,
-        description="PIN spärrad efter tre felaktiga försök.", resolution="Avspärrad med PUK, ny PIN vald."))
-    support.open_support_case(clerk, support.SupportInput(
-        kind="question", channel="phone", out_of_hours=True, minutes_spent=10,
-        description="Fråga om kortet fungerar i nya journalsystemet."))
 
 
 def login_help() -> str:

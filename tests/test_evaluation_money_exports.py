@@ -211,3 +211,59 @@ def test_a_user_with_two_roles_exports_what_either_role_allows(pilot):
     _week(pilot, "card_admin", MONDAY_W37, [30], approve_by=None)
     assert exports.totals(both, exports.ExportFilter())["minutes"] == 20
     assert exports.count(pilot.users["ra_kommun"], exports.ExportFilter()) == 2  # the municipality's desk
+
+
+def test_inera_costs_count_the_hsa_entries_the_billing_report_bills_to_the_pilot(pilot):
+    """HSA entries created at the pilot desk in its pilot weeks (Swedish time) are charged; the pack and
+    /hsa/rapport's pilot rows agree. Creation is dated by the act (the change log), not by when it was typed in."""
+    from datetime import datetime, time
+
+    from cardadmin.hsa import service as hsa
+    from cardadmin.hsa.changelog import ChangeContext
+    from cardadmin.hsa.report import billing_rows
+    from cardadmin.hsa.service import PersonEntryInput
+    from cardadmin.timefmt import LOCAL
+
+    settings.save_price(pilot.users["evaluator"], item="hsa_entry", valid_from=date(2020, 1, 1),
+                        valid_to=date(2030, 12, 31), price="25")
+    period = db.session.get(figures.PilotPeriod, pilot.period_id)
+    clerk, admin = pilot.users["card_admin"], pilot.users["admin"]
+    last_sunday = date.fromisocalendar(2026, 43, 7)
+
+    def create(actor, local, day, clock, desk_id):
+        at = datetime.combine(day, clock, tzinfo=LOCAL)
+        hsa.create_person_entry(ChangeContext(actor, "web", desk_id=desk_id, at=at), PersonEntryInput(
+            hsa_id=f"SE2321000222-{local}", given_name="Åsa", surname="Öberg"))
+
+    create(clerk, "P1", MONDAY_W37 + timedelta(days=2), time(10), pilot.world.desk_id)
+    create(clerk, "P2", last_sunday, time(23, 30), pilot.world.desk_id)  # 21:30 UTC: still the pilot's last day
+    create(clerk, "P3", last_sunday + timedelta(days=1), time(0, 30), pilot.world.desk_id)  # Sunday in UTC, V.44 here
+    create(admin, "P4", MONDAY_W37 + timedelta(days=3), time(10), pilot.world.other_desk_id)  # another desk
+    create(admin, "P5", MONDAY_W37 + timedelta(days=3), time(11), pilot.world.desk_id)  # an admin at the pilot desk
+    db.session.commit()
+    (row,) = inera_costs([period])
+    assert row.organisation == "Region Västerbotten"
+    assert row.counts[PriceItem.HSA_ENTRY] == 3 and row.cost(PriceItem.HSA_ENTRY) == Decimal("75.00")
+    (billed,) = [r for r in billing_rows(pilot.users["evaluator"]) if r.period_kind == "pilot"]
+    assert billed.created == row.counts[PriceItem.HSA_ENTRY]
+
+
+def test_monthly_statistics_count_a_card_in_the_month_it_was_handed_over(pilot):
+    """An order placed on New Year's Eve (Swedish time) and collected in January counts as ordered in December
+    and handed over in January, also in the new year's statistics."""
+    from datetime import datetime, time
+
+    from cardadmin.db import acting_at
+    from cardadmin.orders import service as orders
+    from cardadmin.orders.states import Status
+    from cardadmin.timefmt import LOCAL
+    from tests.test_orders_service import DOC, order_for, to_status
+
+    with acting_at(datetime.combine(date(2025, 12, 31), time(23, 30), tzinfo=LOCAL)):  # 22:30 UTC
+        order = order_for(pilot.world, "NY1")
+        to_status(pilot.world, order, Status.AT_DESK, card_number="97520000000NY1")
+    with acting_at(datetime.combine(date(2026, 1, 8), time(10), tzinfo=LOCAL)):
+        orders.hand_over(pilot.users["card_admin"], order.id, "97520000000NY1", DOC)
+    db.session.commit()
+    assert [(r.month, r.orders, r.handed_over) for r in monthly_statistics(2025)] == [("2025-12", 1, 0)]
+    assert [(r.month, r.orders, r.handed_over) for r in monthly_statistics(2026)] == [("2026-01", 0, 1)]

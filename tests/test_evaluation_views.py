@@ -39,16 +39,16 @@ def test_dashboard_and_monthly_pages(client, pilot):
     client.login("evaluator")
     page = client.get("/utvardering/").get_data(as_text=True)
     assert "Kortutlämning Lycksele" in page and "Alla pilotorter" in page and "<svg" in page
-    assert 'class="total-hours">2.25<' in page and 'class="total-km">720' in page
+    assert 'class="total-hours">2,3<' in page and 'class="total-km">720' in page
     assert "<script>" not in page
     monthly = client.get("/utvardering/manad?ar=2026").get_data(as_text=True)
-    assert "Lycksele kommun" in monthly and "2026-09" in monthly and "1260.00" in monthly  # 2.25 h × 400 × 1.4
+    assert "Lycksele kommun" in monthly and "2026-09" in monthly and "1\u00a0260,00" in monthly  # 2.25 h × 400 × 1.4
 
 
 def test_pack_page_and_xlsx_download_agree_with_the_dashboard(app, client, pilot, tmp_path):
     client.login("evaluator")
     page = client.get("/utvardering/paket").get_data(as_text=True)
-    assert "Få korthandläggare" in page and "Kortare kö" in page and "1260.00 kr" in page
+    assert "Få korthandläggare" in page and "Kortare kö" in page and "1\u00a0260,00 kr" in page
     response = client.get("/utvardering/paket.xlsx")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     path = tmp_path / "pack.xlsx"
@@ -102,7 +102,7 @@ def test_the_dashboards_are_the_evaluations_not_an_ra_officers(new_client, pilot
 def test_inputs_are_edited_and_bad_input_is_a_message(client, pilot):
     client.login("evaluator")
     assert client.post_form("/utvardering/installningar/faktorer", {"cost_per_km": "3,10"}).status_code == 302
-    assert "3.1" in client.get("/utvardering/installningar").get_data(as_text=True)
+    assert 'value="3,1"' in client.get("/utvardering/installningar").get_data(as_text=True)
     client.post_form("/utvardering/installningar/priser", {"item": "card", "valid_from": "2026-01-01",
                                                             "valid_to": "2025-01-01", "price": "10"})
     page = client.get("/utvardering/installningar").get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_chart_is_escaped_svg_with_a_text_alternative():
 
     svg = str(bar_chart("Timmar <per> vecka", ["v.37", "v.38"], [("A&B", [1.5, 0]), ("C", [2, 1])], unit=" h"))
     assert svg.startswith("<svg") and "<script" not in svg and "style=" not in svg
-    assert "Timmar &lt;per&gt; vecka: v.37: 3.5 h; v.38: 1 h" in svg and "A&amp;B" in svg
+    assert "Timmar &lt;per&gt; vecka: v.37: 3,5 h; v.38: 1 h" in svg and "A&amp;B" in svg
     assert svg.count("<rect") == 3 + 2  # three non-empty bar segments and two legend keys
 
 
@@ -134,3 +134,38 @@ def test_a_packs_time_entries_are_its_pilot_years_only(app, client, pilot):
     rows = list(csv.reader(io.StringIO(client.get("/utvardering/paket.csv?ar=2021").get_data(as_text=True)
                                        .lstrip("\ufeff")), delimiter=";"))
     assert [(r[1], r[10]) for r in rows[1:]] == [("2021-01-12", "Pilot 2021")]
+
+
+def test_pack_shows_assumptions_and_sums_as_people_write_them(app, client, pilot):
+    """Stored assumptions come back as 450.0000; the pack showed them as 4.5E+2. Sums have a decimal comma and a
+    no-break space between thousands."""
+    with app.app_context():
+        evaluator = db.session.merge(pilot.users["evaluator"])
+        settings.set_factor(evaluator, "cost_per_staff_hour", "450")
+        settings.set_factor(evaluator, "travel_kmh", "70")
+        settings.set_factor(evaluator, "cost_per_km", "2,5")
+        db.session.commit()
+    client.login("evaluator")
+    page = client.get("/utvardering/paket").get_data(as_text=True)
+    assert "E+" not in page and "(kr): 450</li>" in page and "(km/h): 70</li>" in page and ": 2,5</li>" in page
+    assert "<td>1\u00a0260,00</td>" in page  # the reimbursement table: öre after a comma, thousands apart
+    inputs = client.get("/utvardering/installningar").get_data(as_text=True)
+    assert 'value="450"' in inputs and "E+" not in inputs
+
+
+def test_export_defaults_suit_swedish_excel_and_a_bad_filter_shows_the_form_again(client, pilot):
+    client.login("evaluator")
+    page = client.get("/utvardering/export").get_data(as_text=True)
+    assert 'name="bom" value="1" checked' in page and 'name="semikolon" value="1" checked' in page
+    body = client.get("/utvardering/export?format=csv").get_data(as_text=True)  # the defaults: as Excel reads it
+    assert body.startswith("\ufeff") and ";" in body.splitlines()[0]
+    plain = client.get("/utvardering/export?valt=1&format=csv").get_data(as_text=True)  # both boxes unticked
+    assert not plain.startswith("\ufeff") and ";" not in plain.splitlines()[0]
+    bad = client.get(f"/utvardering/export?desk_id={pilot.world.desk_id}&status=approved&from=2026-10-01"
+                     "&to=2026-09-01&format=csv")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'id="export-filters"' in text and "Från-datum ligger efter till-datum" in text
+    assert 'value="2026-10-01"' in text and 'value="2026-09-01"' in text and 'value="approved" selected' in text
+    assert f'<option value="{pilot.world.desk_id}" selected>' in text and "Urvalet:" not in text
+    wrong_date = client.get("/utvardering/export?from=1.10.2026").get_data(as_text=True)
+    assert "Från ska vara ett datum ÅÅÅÅ-MM-DD" in wrong_date and 'value="1.10.2026"' in wrong_date

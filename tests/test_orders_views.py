@@ -429,12 +429,13 @@ def test_start_page_counts_what_waits_for_each_role(app: Any, new_client: Any, w
         return {label.strip(): int(n) for n, label in
                 re.findall(r'<strong class="count">(\d+)</strong>([^<]+)</a>', page)}
 
-    assert work("ra_officer") == {"Beställningar att godkänna": 2}
-    assert work("ra_kommun") == {"Beställningar att godkänna": 0}  # other organisation's staff
+    assert work("ra_officer") == {"Beställningar att godkänna": 2, "Tidrapporter att attestera": 0}
+    assert work("ra_kommun") == {"Beställningar att godkänna": 0,  # other organisation's staff
+                                 "Tidrapporter att attestera": 0}
     assert work("card_admin") == {"Att tillverka": 0, "Kort som väntar på att hämtas": 1,
                                   "Kort som väntat mer än 60 dagar": 1}
     assert work("orderer") == {"Mina pågående beställningar": 3}
-    assert work("evaluator") == {}
+    assert work("evaluator") == {"Tidrapporter att attestera": 0}
 
 
 def test_two_ra_officers_clicking_approve_at_once_through_the_web(make_app: Any, app: Any, new_client: Any,

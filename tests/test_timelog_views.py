@@ -88,7 +88,7 @@ def test_admin_edits_activities_rates_and_distances(app, client, pilot):
     client.post_form("/admin/tid/avstand", {"desk_id": pilot.world.desk_id, "unit_id": "", "km": "240",
                                             "label": "Lycksele–Umeå"})
     page = client.get("/admin/tid/").get_data(as_text=True)
-    assert "Kortskrivare" in page and "420.50" in page and "Lycksele–Umeå" in page
+    assert "Kortskrivare" in page and "420,50" in page and "Lycksele–Umeå" in page
     bad = client.post_form("/admin/tid/timpriser", {"organisation_id": pilot.world.municipality_id,
                                                     "valid_from": "2026-06-01", "valid_to": "2026-07-01",
                                                     "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)
@@ -111,3 +111,33 @@ def test_time_page_opens_on_a_pilot_week_and_has_a_week_picker(app, client, pilo
     assert opens_on in page
     assert 'type="week" id="vecka" name="vecka"' in page and "v.37–43 2026" in page
     assert "vecka 41 2026" in client.get("/tid/?vecka=2026-W41").get_data(as_text=True)
+
+
+def test_start_page_lists_timesheets_to_approve_as_the_queue_does(app, client, pilot):
+    """'Att göra' counts the weeks waiting in the approver's own queue: the evaluator sees both card
+    administrators' weeks, the municipality's RA officer their staff's, the region's RA officer none of them,
+    and card_admin2 (also an evaluator) not their own."""
+    import re
+    from datetime import timedelta
+
+    from cardadmin.timelog import service, sheets
+    from tests.timelog_fixtures import entry
+
+    with app.app_context():
+        for name in ("card_admin", "card_admin2"):
+            clerk = db.session.merge(pilot.users[name])
+            for n, monday in enumerate((MONDAY_W37, MONDAY_W37 + timedelta(weeks=1))):
+                service.create_entry(clerk, entry(pilot, work_date=monday, start=f"0{8 + n}:00", end=f"0{8 + n}:30"))
+                sheets.submit(clerk, *monday.isocalendar()[:2])
+        db.session.commit()
+
+    def waiting(user):
+        client.login(user)
+        page = client.get("/").get_data(as_text=True)
+        found = re.search(r'href="/tid/attest"><strong class="count">(\d+)</strong> Tidrapporter att attestera', page)
+        return int(found[1]) if found else None
+
+    assert waiting("evaluator") == 4 and waiting("ra_kommun") == 4
+    assert waiting("card_admin2") == 2  # not their own two
+    assert waiting("ra_officer") == 0  # the region's RA approves no municipal staff's time
+    assert waiting("card_admin") is None and waiting("orderer") is None  # not approvers

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from cardadmin.numfmt import sv_number
+
 PALETTE = ["#1f5f8b", "#e07b39", "#3a9b5c", "#b8403a", "#7a5ba6", "#8c6d31", "#d46fa8", "#5f6b73", "#17a2b8",
            "#bcbd22", "#444444"]
 
@@ -24,7 +26,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     peak = max(totals, default=0) or 1
     step = plot_w / max(len(labels), 1)
     bar_w = max(step * 0.7, 2)
-    summary = "; ".join(f"{lab}: {tot:g}{unit}" for lab, tot in zip(labels, totals, strict=True))
+    summary = "; ".join(f"{lab}: {sv_number(round(tot, 1))}{unit}" for lab, tot in zip(labels, totals, strict=True))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {full_height}" '
              f'width="100%" aria-label="{escape(title)}">',
              f"<title>{escape(title)}: {escape(summary)}</title>",
@@ -35,7 +37,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         y = top + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#444">'
-                     f"{value:.{0 if peak >= 10 else 1}f}</text>")
+                     f"{sv_number(value, 0 if peak >= 10 else 1)}</text>")
     for i, label in enumerate(labels):
         x = left + i * step + (step - bar_w) / 2
         y = top + plot_h

@@ -1,8 +1,10 @@
 """Inera's charges per organisation per pilot period, and the monthly statistics per municipality.
 
 Counts come from the data: cards produced at the pilot desk during the period (one shipment per card, and the
-configured number of certificates per card), and HSA entries created in the period by the desk's staff (audit
-actions ``hsa.*create*``, which the HSA work writes). Prices are those valid on the period's first day.
+configured number of certificates per card), and HSA entries created at the desk in its pilot weeks: the HSA
+change log's creations billed to the pilot period (``HsaChange.pilot_period_id``, fixed from the act's desk and
+Swedish date), counted as distinct acts exactly as the billing report (/hsa/rapport) counts them. Prices are those
+valid on the period's first day.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 
-from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, user_desk
-from cardadmin.audit.models import AuditEvent
+from cardadmin.accounts.models import Desk, Organisation, PilotPeriod
 from cardadmin.db import db
 from cardadmin.evaluation.models import Factor, PriceItem
 from cardadmin.evaluation.settings import factors, price_on
+from cardadmin.hsa.models import HsaChange
 from cardadmin.orders.models import Card, Order, SupportCase
 from cardadmin.timefmt import LOCAL, local_day_end, local_day_start
 from cardadmin.timelog.models import TimeEntry
@@ -63,13 +65,11 @@ def inera_costs(periods: list[PilotPeriod]) -> list[CostRow]:
             counts[org_id][PriceItem.CARD] = Decimal(cards)
             counts[org_id][PriceItem.SHIPPING] = Decimal(cards)
             counts[org_id][PriceItem.CERTIFICATE] = Decimal(cards) * per_card
-        staff = select(user_desk.c.user_id).where(user_desk.c.desk_id == period.desk_id)
         for org_id, entries in db.session.execute(
-                select(AuditEvent.organisation_id, func.count()).where(
-                    AuditEvent.action.like("hsa.%create%"), AuditEvent.actor_id.in_(staff),
-                    AuditEvent.at >= since, AuditEvent.at < until)
-                .group_by(AuditEvent.organisation_id)):
-            counts[org_id or 0][PriceItem.HSA_ENTRY] = Decimal(entries)
+                select(HsaChange.organisation_id, func.count(distinct(HsaChange.act))).where(
+                    HsaChange.pilot_period_id == period.id, HsaChange.action == "created")
+                .group_by(HsaChange.organisation_id)):
+            counts[org_id][PriceItem.HSA_ENTRY] = Decimal(entries)
         for org_id in sorted(counts, key=lambda o: names.get(o, "")):
             rows.append(CostRow(period.name, names.get(org_id, "Okänd organisation"), period.id, counts[org_id],
                                prices))
@@ -109,11 +109,15 @@ def monthly_statistics(year: int) -> list[MonthRow]:
 
     since = local_day_start(date(year, 1, 1))
     until = local_day_start(date(year + 1, 1, 1))
-    for desk_id, created, handed in db.session.execute(select(Order.desk_id, Order.created_at, Order.handed_over_at)
-                                                       .where(Order.created_at >= since, Order.created_at < until)):
+    # An order counts in the month it was placed, its card in the month it was handed over (Swedish time):
+    # one placed in December and collected in January is in two years' statistics.
+    for desk_id, created in db.session.execute(select(Order.desk_id, Order.created_at)
+                                               .where(Order.created_at >= since, Order.created_at < until)):
         if (r := row(desk_id, f"{created.astimezone(LOCAL):%Y-%m}")) is not None:
             r.orders += 1
-        if handed is not None and (r := row(desk_id, f"{handed.astimezone(LOCAL):%Y-%m}")) is not None:
+    for desk_id, handed in db.session.execute(select(Order.desk_id, Order.handed_over_at)
+                                              .where(Order.handed_over_at >= since, Order.handed_over_at < until)):
+        if (r := row(desk_id, f"{handed.astimezone(LOCAL):%Y-%m}")) is not None:
             r.handed_over += 1
     for desk_id, created, out in db.session.execute(select(SupportCase.desk_id, SupportCase.created_at,
                                                            SupportCase.out_of_hours)

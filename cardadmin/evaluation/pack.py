@@ -117,27 +117,38 @@ def build(year: int | None) -> Pack:
 # ---------------------------------------------------------------- sheets of the XLSX download
 
 
-def summary_rows(pack: Pack) -> Iterator[list[Any]]:
+# Decimals shown on the page per kind of figure (the XLSX keeps the numbers as they are).
+KR, HOURS, WHOLE = 2, 1, 0
+
+
+def summary_items(pack: Pack) -> list[tuple[str, Any, int | None]]:
+    """(label, value, decimals on the page; None: as many as the value has). A value of None is not known."""
     t = pack.combined.total
-    yield ["Pilotorter", ", ".join(s.name for s in pack.sites)]
-    yield ["Beställningar", t.orders]
-    yield ["Utlämnade kort", t.handed_over]
-    yield ["Ledtid beställning→utlämning, median (timmar)", t.median_lead if t.median_lead is not None else ""]
-    yield ["Ledtid beställning→utlämning, p90 (timmar)", t.p90_lead if t.p90_lead is not None else ""]
-    yield ["Rapporterad tid (timmar)", t.hours]
-    yield ["Minuter per utlämnat kort", t.minutes_per_card if t.minutes_per_card is not None else ""]
-    yield ["Undvikna resor", t.journeys]
-    yield ["Undvikna km", t.km]
-    yield ["Koldioxid undviken (kg)", pack.co2_kg]
-    yield ["Supportärenden utanför kontorstid", t.support_out_of_hours]
-    yield ["Ersättning till kommunerna (kr, godkänd tid)", pack.reimbursement_total]
-    yield ["Inera-kostnader (kr)", pack.inera_total]
-    yield ["Undvikna resekostnader (kr)", pack.travel_cost_avoided]
-    yield ["Undviken restid (timmar)", pack.travel_hours_avoided]
-    yield ["Värde av undviken restid (kr)", pack.staff_time_avoided_value]
-    yield ["Nettonytta (kr): resekostnad + restid − ersättning", pack.net_benefit]
-    for factor, value in pack.factors.items():
-        yield [f"Antagande: {factor.label}", value]
+    return [
+        ("Pilotorter", ", ".join(s.name for s in pack.sites), None),
+        ("Beställningar", t.orders, None),
+        ("Utlämnade kort", t.handed_over, None),
+        ("Ledtid beställning→utlämning, median (timmar)", t.median_lead, HOURS),
+        ("Ledtid beställning→utlämning, p90 (timmar)", t.p90_lead, HOURS),
+        ("Rapporterad tid (timmar)", t.hours, HOURS),
+        ("Minuter per utlämnat kort", t.minutes_per_card, WHOLE),
+        ("Undvikna resor", t.journeys, None),
+        ("Undvikna km", t.km, WHOLE),
+        ("Koldioxid undviken (kg)", pack.co2_kg, WHOLE),
+        ("Supportärenden utanför kontorstid", t.support_out_of_hours, None),
+        ("Ersättning till kommunerna (kr, godkänd tid)", pack.reimbursement_total, KR),
+        ("Inera-kostnader (kr)", pack.inera_total, KR),
+        ("Undvikna resekostnader (kr)", pack.travel_cost_avoided, KR),
+        ("Undviken restid (timmar)", pack.travel_hours_avoided, HOURS),
+        ("Värde av undviken restid (kr)", pack.staff_time_avoided_value, KR),
+        ("Nettonytta (kr): resekostnad + restid − ersättning", pack.net_benefit, KR),
+        *((f"Antagande: {factor.label}", value, None) for factor, value in pack.factors.items()),
+    ]
+
+
+def summary_rows(pack: Pack) -> Iterator[list[Any]]:
+    for label, value, _decimals in summary_items(pack):
+        yield [label, _blank(value)]
 
 
 WEEK_HEADER = ["Pilotort", "Vecka", "Beställningar", "Utlämnade kort", "Ledtid median (h)", "Ledtid p90 (h)",

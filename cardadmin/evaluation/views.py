@@ -88,7 +88,7 @@ def pack_page() -> Any:
     built = pack.build(year)
     return render_template("evaluation/pack.html", pack=built, year=year, years=figures.pilot_years(),
                            observation_labels=OBSERVATION_LABELS, risk_labels=RISK_AREA_LABELS,
-                           summary=list(pack.summary_rows(built)))
+                           summary=pack.summary_items(built))
 
 
 @bp.route("/paket.xlsx")
@@ -154,40 +154,57 @@ def _int(name: str) -> int | None:
     return int_arg(name, refuse="Ogiltigt val i filtret.")
 
 
-def _date(name: str) -> date | None:
-    raw = request.args.get(name, "")
+def _date(name: str, label: str) -> date | None:
+    raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{name} ska vara ett datum ÅÅÅÅ-MM-DD.", field=name) from None
+        raise InvalidInput(f"{label} ska vara ett datum ÅÅÅÅ-MM-DD.", field=name) from None
 
 
 def filter_from_args() -> exports.ExportFilter:
     return exports.ExportFilter(
         desk_id=_int("desk_id"), pilot_period_id=_int("pilot_period_id"), user_id=_int("user_id"),
         organisation_id=_int("organisation_id"), activity_id=_int("activity_id"),
-        status=request.args.get("status") or None, date_from=_date("from"), date_to=_date("to"))
+        status=request.args.get("status") or None, date_from=_date("from", "Från"), date_to=_date("to", "Till"))
+
+
+def csv_options() -> tuple[bool, bool]:
+    """(BOM, semicolon and decimal comma): as Swedish Excel reads a CSV unless the form says otherwise. The form
+    sends ``valt`` with its boxes, so an unticked box (which a browser does not send) counts as off."""
+    if not request.args.get("valt"):
+        return True, True
+    return bool(request.args.get("bom")), bool(request.args.get("semikolon"))
 
 
 @bp.route("/export")
 @allow(*EXPORTERS)
 def export_page() -> Any:
-    f = filter_from_args()
+    try:
+        f = filter_from_args()
+    except InvalidInput as exc:  # the form again, as the user filled it in, with the message
+        return _export_form(None, error=exc), exc.status
     fmt = request.args.get("format", "")
     if fmt in ("csv", "xlsx"):
         exports.record_export(current_user, f, fmt)
         db.session.commit()
     if fmt == "csv":
         actor = current_user._get_current_object()  # type: ignore[attr-defined]
-        bom, semicolon = bool(request.args.get("bom")), bool(request.args.get("semikolon"))
+        bom, semicolon = csv_options()
         return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=bom, semicolon=semicolon, session=s)),
                          "tidsposter.csv", "text/csv; charset=utf-8")
     if fmt == "xlsx":
         handle = exports.xlsx_file(current_user, f)
         return _download(spreadsheet.stream_file(handle), "tidsposter.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return _export_form(f)
+
+
+def _export_form(f: exports.ExportFilter | None, error: InvalidInput | None = None) -> str:
+    """The filters as given (kept when they are refused), the CSV options, and the selection's totals."""
+    bom, semicolon = csv_options()
     options = {
         "desks": db.session.scalars(select(Desk).order_by(Desk.name)),
         "periods": db.session.scalars(select(PilotPeriod).order_by(PilotPeriod.year, PilotPeriod.week_from)),
@@ -196,8 +213,8 @@ def export_page() -> Any:
         "activities": db.session.scalars(select(Activity).order_by(Activity.sort_order)),
         "statuses": SHEET_LABELS,
     }
-    return render_template("evaluation/export.html", f=f, totals=exports.totals(current_user, f), args=request.args,
-                           **options)
+    return render_template("evaluation/export.html", totals=exports.totals(current_user, f) if f else None,
+                           args=request.args, bom=bom, semicolon=semicolon, error=error, **options)
 
 
 # ---------------------------------------------------------------- inputs

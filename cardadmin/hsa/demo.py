@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cardadmin.accounts.models import Desk, Unit
-from cardadmin.db import db
+from cardadmin.db import acting_at, db
 from cardadmin.hsa import service
 from cardadmin.hsa.changelog import ChangeContext
 from cardadmin.hsa.service import PersonEntryInput
@@ -32,16 +32,18 @@ def load_demo_hsa(users: dict[str, Any], desks: dict[str, Desk], year: int) -> N
     units = {u.hsa_id: u.id for u in db.session.scalars(select(Unit))}
     made = {}
     for desk, clerk, week, local, given, surname, unit in CREATED:
-        ctx = ChangeContext(users[clerk], "demo", desk_id=desks[desk].id, at=_at(year, week))
-        made[local], _ = service.create_person_entry(ctx, PersonEntryInput(
-            hsa_id=f"SE2321000222-{local}", given_name=given, surname=surname, title="Undersköterska",
-            unit_ids=[units[unit]]))
+        with acting_at(_at(year, week)):  # the audit rows too, not only the change log
+            ctx = ChangeContext(users[clerk], "demo", desk_id=desks[desk].id)
+            made[local], _ = service.create_person_entry(ctx, PersonEntryInput(
+                hsa_id=f"SE2321000222-{local}", given_name=given, surname=surname, title="Undersköterska",
+                unit_ids=[units[unit]]))
     lycksele = users["handlaggare.lycksele"]
-    ctx = ChangeContext(lycksele, "demo", desk_id=desks["Kortutlämning Lycksele"].id, at=_at(year, 42))
-    service.update_person_entry(ctx, made["H002"].id, PersonEntryInput(
-        hsa_id="SE2321000222-H002", given_name="Östen", surname="Ärlebäck", title="Sjuksköterska",
-        mail="osten.arleback@example.se", unit_ids=[units["SE2321000222-HCLY1"], units["SE2321000222-LL01"]]))
-    service.remove_person_entry(ctx, made["H003"].id)
+    with acting_at(_at(year, 42)):
+        ctx = ChangeContext(lycksele, "demo", desk_id=desks["Kortutlämning Lycksele"].id)
+        service.update_person_entry(ctx, made["H002"].id, PersonEntryInput(
+            hsa_id="SE2321000222-H002", given_name="Östen", surname="Ärlebäck", title="Sjuksköterska",
+            mail="osten.arleback@example.se", unit_ids=[units["SE2321000222-HCLY1"], units["SE2321000222-LL01"]]))
+        service.remove_person_entry(ctx, made["H003"].id)
     # And one this month, by the region's RA officer (no desk): the report's current month is not empty either.
     service.update_person_entry(ChangeContext(users["ra.region"], "demo"), made["H001"].id, PersonEntryInput(
         hsa_id="SE2321000222-H001", given_name="Märta", surname="Åström", title="Barnmorska",

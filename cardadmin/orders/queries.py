@@ -195,4 +195,8 @@ def work_counts(actor: Any, *, warn_after: timedelta) -> list[WorkCount]:
     if actor.has_role(Role.ORDERER):
         mine = select(Order).where(Order.orderer_id == actor.id, Order.status.in_(OPEN))
         counts.append(WorkCount("Mina pågående beställningar", count(mine), "orders.mine"))
+    from cardadmin.timelog import sheets  # the approval queue's own count
+
+    if (weeks := sheets.count_to_approve(actor)) is not None:
+        counts.append(WorkCount("Tidrapporter att attestera", weeks, "timelog.queue"))
     return counts

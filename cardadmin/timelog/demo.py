@@ -6,13 +6,18 @@ Made through the same services (and audit rows) as real work; called once from c
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, User
-from cardadmin.db import db
+from cardadmin.db import acting_at, db
+from cardadmin.demo_orders import OPEN_WEEKDAYS, at
 from cardadmin.evaluation import settings
+from cardadmin.hsa.models import HsaChange
+from cardadmin.orders.models import Order
+from cardadmin.timefmt import LOCAL
 from cardadmin.timelog import money, service, sheets
 from cardadmin.timelog.service import EntryInput
 
@@ -22,12 +27,14 @@ SITES = {
     "Kortutlämning Vindeln": ("110", "Vindeln–Umeå", "372", "40.15"),
 }
 PRICES = {"card": "150", "shipping": "45", "hsa_entry": "25", "certificate": "60"}  # demo prices, not Inera's
-# (activity code, minutes, persons, share served for the region)
+# (activity code, minutes per person, what is counted that day, served for the region): the persons of each
+# entry are the day's recorded hand-overs, orders placed for the desk, and HSA entries worked on; PIN/PUK help
+# is a fixed share.
 DAY_PLAN = [
-    ("identity_handover", 90, 5, True),
-    ("order_handling", 30, 4, True),
-    ("hsa_entry", 25, 2, True),
-    ("pin_puk_support", 20, 2, False),
+    ("identity_handover", 20, "handed_over", True),
+    ("order_handling", 8, "ordered", True),
+    ("hsa_entry", 12, "hsa", True),
+    ("pin_puk_support", 10, "support", False),
 ]
 WEEKLY = [("coordination", 60), ("card_stock", 30), ("training", 45)]
 RISKS = [
@@ -75,36 +82,56 @@ def add_demo_time(users: dict[str, User]) -> None:
         settings.add_observation(evaluator, category=category, text=text, desk_id=desks["Kortutlämning Lycksele"].id)
 
 
+def _done_per_day(desk: Desk) -> dict[str, Counter[date]]:
+    """What was recorded at the desk each Swedish day: hand-overs, orders placed, HSA acts."""
+    def days(moments: list[datetime | None]) -> Counter[date]:
+        return Counter(m.astimezone(LOCAL).date() for m in moments if m is not None)
+
+    return {
+        "handed_over": days(list(db.session.scalars(select(Order.handed_over_at).where(Order.desk_id == desk.id)))),
+        "ordered": days(list(db.session.scalars(select(Order.created_at).where(Order.desk_id == desk.id)))),
+        "hsa": days(list(db.session.scalars(select(HsaChange.at).where(HsaChange.desk_id == desk.id)
+                                            .group_by(HsaChange.act, HsaChange.at)))),
+    }
+
+
 def _log_pilot(clerk: User, desk: Desk, codes: dict[str, int], region_id: int, rng: random.Random,
                approver: User) -> None:
     today = service.today()
+    done = _done_per_day(desk)
     for period in db.session.scalars(select(PilotPeriod).where(PilotPeriod.desk_id == desk.id)):
         weeks = list(range(period.week_from, period.week_to + 1))
         for n, week in enumerate(weeks):
             monday = date.fromisocalendar(period.year, week, 1)
             if monday > today:
                 break
-            for day in (monday + timedelta(days=d) for d in range(5) if desk.name.endswith("Lycksele") or d in (1, 3)):
-                if day > today:
+            for day in (monday + timedelta(days=d) for d in OPEN_WEEKDAYS[desk.name]):
+                if day >= today:
                     break
                 clock = 8 * 60
-                for code, minutes, persons, for_region in DAY_PLAN:
-                    spent = max(10, minutes + rng.randint(-15, 20))
-                    handled = max(1, persons + rng.randint(-2, 2))
+                for code, per_person, counted, for_region in DAY_PLAN:
+                    handled = done[counted][day] if counted in done else rng.randint(1, 3)
+                    if not handled:
+                        continue
+                    spent = max(10, per_person * handled + rng.randint(-5, 10))
                     start, clock = clock, clock + spent
+                    with acting_at(at(day, 16, 30)):  # logged at the end of the day
+                        service.create_entry(clerk, EntryInput(
+                            work_date=day, desk_id=desk.id, activity_id=codes[code],
+                            organisation_id=region_id if for_region else desk.organisation_id,
+                            start=f"{start // 60:02d}:{start % 60:02d}", end=f"{clock // 60:02d}:{clock % 60:02d}",
+                            persons_handled=handled,
+                            journeys_avoided=handled if code == "identity_handover" else 0))
+            tuesday = monday + timedelta(days=1)
+            with acting_at(at(tuesday, 16, 45)):
+                for code, minutes in WEEKLY:
                     service.create_entry(clerk, EntryInput(
-                        work_date=day, desk_id=desk.id, activity_id=codes[code],
-                        organisation_id=region_id if for_region else desk.organisation_id,
-                        start=f"{start // 60:02d}:{start % 60:02d}", end=f"{clock // 60:02d}:{clock % 60:02d}",
-                        persons_handled=handled,
-                        journeys_avoided=handled if code == "identity_handover" else 0))
-            for code, minutes in WEEKLY:
-                service.create_entry(clerk, EntryInput(
-                    work_date=monday + timedelta(days=1), desk_id=desk.id, activity_id=codes[code],
-                    organisation_id=desk.organisation_id, duration=minutes, note="Veckomöte med projektet"
-                    if code == "coordination" else ""))
+                        work_date=tuesday, desk_id=desk.id, activity_id=codes[code],
+                        organisation_id=desk.organisation_id, duration=minutes, note="Veckomöte med projektet"
+                        if code == "coordination" else ""))
             if n < len(weeks) - 1:  # the last week stays open: still being logged
-                sheet = sheets.submit(clerk, period.year, week)
+                with acting_at(at(monday + timedelta(days=4), 17)):
+                    sheet = sheets.submit(clerk, period.year, week)
                 if n < len(weeks) - 2:  # the week before it waits for approval
-                    sheets.approve(approver, sheet.id)
-
+                    with acting_at(at(monday + timedelta(days=7), 10)):
+                        sheets.approve(approver, sheet.id)

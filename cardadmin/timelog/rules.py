@@ -85,7 +85,8 @@ def parse_amount(value: str | int | float | Decimal | None, label: str, field: s
         return None
     if isinstance(value, bool):
         raise InvalidInput(f"{label} ska vara ett tal.", field=field)
-    text = str(value).strip().replace(" ", "").replace(",", ".")
+    # Spaces between thousands as people and the pages write them (also no-break and thin no-break ones).
+    text = re.sub(r"[ \u00a0\u202f]", "", str(value).strip()).replace(",", ".")
     try:
         amount = Decimal(text)
     except InvalidOperation:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, true, update
 
 from cardadmin import audit
 from cardadmin.accounts.models import User
@@ -120,10 +120,23 @@ def reopen(actor: User, sheet_id: int, reason: str) -> Timesheet:
     return sheet
 
 
+APPROVER_ROLES = (Role.EVALUATOR, Role.RA_OFFICER)
+
+
+def _waiting(actor: Any) -> Select[tuple[Timesheet]]:
+    """The approval queue: submitted weeks that ``actor`` may approve."""
+    return select(Timesheet).where(Timesheet.status == SheetStatus.SUBMITTED, approver_scope(actor))
+
+
 def to_approve(actor: User) -> list[Timesheet]:
-    return list(db.session.scalars(
-        select(Timesheet).where(Timesheet.status == SheetStatus.SUBMITTED, approver_scope(actor))
-        .order_by(Timesheet.iso_year, Timesheet.iso_week, Timesheet.id)))
+    return list(db.session.scalars(_waiting(actor).order_by(Timesheet.iso_year, Timesheet.iso_week, Timesheet.id)))
+
+
+def count_to_approve(actor: Any) -> int | None:
+    """How many weeks wait in ``actor``'s approval queue (the start page's line); None for a non-approver."""
+    if not actor.has_role(*APPROVER_ROLES):
+        return None
+    return db.session.scalar(_waiting(actor).with_only_columns(func.count()).order_by(None)) or 0
 
 
 def recent_decided(actor: User, limit: int = 50) -> list[Timesheet]:

@@ -21,7 +21,7 @@ from cardadmin.timelog.suggestions import suggest
 from cardadmin.web import attempt, form_status, int_arg
 
 bp = Blueprint("timelog", __name__, url_prefix="/tid")
-APPROVERS = (Role.EVALUATOR, Role.RA_OFFICER)
+APPROVERS = sheets.APPROVER_ROLES
 
 
 @bp.app_template_filter("sheet_status")

@@ -82,7 +82,7 @@ def test_log_from_suggestions_submit_approve_and_download_the_pack(day_of_work, 
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Uppföljning").click()
     expect(page.get_by_role("heading", name="Alla pilotorter")).to_be_visible()
     expect(page.locator("svg.chart").first).to_be_visible()
-    expect(page.locator("#site-1 .total-hours")).to_have_text("1.17")
+    expect(page.locator("#site-1 .total-hours")).to_have_text("1,2")
     screenshot(page, "timelog-4-dashboard")
     page.get_by_role("link", name="Utvärderingspaket").click()
     with page.expect_download() as download:
@@ -96,3 +96,26 @@ def test_log_from_suggestions_submit_approve_and_download_the_pack(day_of_work, 
     raw = list(book["Tidsposter"].iter_rows(values_only=True))[1:]
     assert sum(r[5] for r in raw) == 70 and {r[17] for r in raw} == {"Godkänd (låst)"}
     screenshot(page, "timelog-5-pack")
+    _figures_fit(page, base, ["/utvardering/", "/utvardering/manad", "/utvardering/paket"])
+
+
+def _figures_fit(page, base: str, paths: list[str]) -> None:
+    """At 1280 px every figures table fits without scrolling; at 390 px the page itself never scrolls sideways,
+    wide tables scroll in their own box with the first column (week, month, activity) kept in view."""
+    widths = {1280: 800, 390: 800}
+    for width, height in widths.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for path in paths:
+            page.goto(base + path)
+            doc = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert doc[0] <= doc[1], (width, path, doc)
+            tables = page.evaluate("""() => [...document.querySelectorAll('main table')].map(t => ({
+                width: t.scrollWidth, box: t.parentElement.clientWidth,
+                sticky: t.classList.contains('sticky-first')
+                    ? getComputedStyle(t.querySelector('tbody tr > :first-child')).position : 'n/a'}))""")
+            assert tables, path
+            for table in tables:
+                if width == 1280:
+                    assert table["width"] <= table["box"], (path, table)
+                assert table["sticky"] in ("sticky", "n/a"), (path, table)
+    page.set_viewport_size({"width": 1280, "height": 800})
