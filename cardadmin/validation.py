@@ -1,4 +1,5 @@
-"""Input rules every service shares: trimmed, bounded text; HSA-IDs; unique-constraint races as 409s."""
+"""Input rules every service shares: trimmed, bounded text (free text without personal identity numbers);
+HSA-IDs; unique-constraint races as 409s."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cardadmin.db import db
 from cardadmin.errors import Conflict, InvalidInput
-from cardadmin.identifiers import parse_hsa_id
+from cardadmin.identifiers import parse_hsa_id, scrub_personnummer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -27,6 +28,18 @@ def clean_text(value: str | None, label: str, *, max_length: int, required: bool
     if len(value) > max_length:
         raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
     return value
+
+
+def free_text(value: str | None, label: str, *, where: str, max_length: int, required: bool = True,
+              field: str | None = None) -> str:
+    """Text a user types that is stored and later shown or exported (a description, comment, reason, note):
+    ``clean_text``, and a personal identity number in it is refused (they are shown masked, never stored in
+    free text, logged or exported). ``where`` names the field in the message: 'Skriv inte personnummer i
+    beskrivningen.'"""
+    text = clean_text(value, label, max_length=max_length, required=required)
+    if scrub_personnummer(text) != text:
+        raise InvalidInput(f"Skriv inte personnummer i {where}.", field=field or label)
+    return text
 
 
 def hsa_id_input(value: str | None, label: str = "HSA-id", *, required: bool = True) -> str | None:

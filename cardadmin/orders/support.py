@@ -20,7 +20,7 @@ from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text
+from cardadmin.validation import free_text
 
 MAX_MINUTES = 1440
 
@@ -87,10 +87,11 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
         raise NotFound("Personen finns inte.")
     if card is not None and person is None:
         person = card.person
-    resolution = clean_text(data.resolution, "Åtgärd", max_length=4000, required=False)
+    resolution = free_text(data.resolution, "Åtgärd", where="åtgärden", max_length=4000, required=False)
     row = SupportCase(
         kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours),
-        description=clean_text(data.description, "Beskrivning", max_length=4000, required=False),
+        description=free_text(data.description, "Beskrivning", where="beskrivningen", max_length=4000,
+                              required=False),
         resolution=resolution, card_id=card.id if card else None, person_id=person.id if person else None,
         desk_id=desk_id, organisation_id=person.organisation_id if person else None, minutes_spent=minutes,
         handled_by_id=actor.id, resolved_at=utcnow() if resolution else None,
@@ -114,7 +115,7 @@ def resolve_support_case(actor: User, case_id: int, resolution: str, extra_minut
         raise Forbidden("Ärendet hör till en annan kortutlämning än dina.")
     if case.resolved_at is not None:
         raise Conflict("Ärendet är redan löst.")
-    text = clean_text(resolution, "Åtgärd", max_length=4000)
+    text = free_text(resolution, "Åtgärd", where="åtgärden", max_length=4000)
     total = _minutes(extra_minutes) + case.minutes_spent
     if total > MAX_MINUTES:
         raise InvalidInput(f"Tidsåtgången för ett ärende kan vara högst {MAX_MINUTES} minuter.",

@@ -18,7 +18,7 @@ from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.models import Person, name_key
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
+from cardadmin.validation import clean_text, free_text, hsa_id_input, unique_or_conflict
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
@@ -66,9 +66,9 @@ def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
         raise InvalidInput("Slutdatum kan inte ligga före startdatum.", field="end_date")
     return {
         "hsa_id": hsa_id_input(data.hsa_id),
-        "given_name": clean_text(data.given_name, "Förnamn", max_length=100),
-        "surname": clean_text(data.surname, "Efternamn", max_length=100),
-        "title": clean_text(data.title, "Titel", max_length=100, required=False),
+        "given_name": free_text(data.given_name, "Förnamn", where="förnamnet", max_length=100),
+        "surname": free_text(data.surname, "Efternamn", where="efternamnet", max_length=100),
+        "title": free_text(data.title, "Titel", where="titeln", max_length=100, required=False),
         "mail": mail,
         "telephone": phone,
         "organisation_id": data.organisation_id,
