@@ -76,7 +76,7 @@ def test_bad_input_is_a_4xx_and_stores_nothing(app: Any, client: Any, world: Any
     cases = [
         ({"minutes_spent": "2000"}, 400, "0–1440"),
         ({"minutes_spent": "-1"}, 400, "0–1440"),
-        ({"kind": "hacked"}, 400, "Not a valid choice"),
+        ({"kind": "hacked"}, 400, "Inte ett giltigt val."),
         ({"card_number": "0000000000000000"}, 404, "finns inte bland dina kort"),
         ({"person_hsa_id": "inte-ett-id"}, 400, "HSA-id"),
         ({"person_hsa_id": "SE2321000222-NOBODY"}, 404, "ingen person"),
