@@ -54,6 +54,15 @@ def _minutes(value: Any) -> int:
     return value
 
 
+def _time_of_a_resolved_case(total: int) -> int:
+    if total > MAX_MINUTES:
+        raise InvalidInput(f"Tidsåtgången för ett ärende kan vara högst {MAX_MINUTES} minuter.",
+                           field="minutes_spent")
+    if total < 1:
+        raise InvalidInput("Ange hur lång tid ärendet tog (minst en minut) när det är löst.", field="minutes_spent")
+    return total
+
+
 @dataclass
 class SupportInput:
     kind: str
@@ -87,11 +96,13 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
         raise NotFound("Personen finns inte.")
     if card is not None and person is None:
         person = card.person
+    # A case says what it is about; time may come later, but a case closed says how long it took.
+    description = free_text(data.description, "Beskrivning", where="beskrivningen", max_length=4000)
     resolution = free_text(data.resolution, "Åtgärd", where="åtgärden", max_length=4000, required=False)
+    if resolution:
+        _time_of_a_resolved_case(minutes)
     row = SupportCase(
-        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours),
-        description=free_text(data.description, "Beskrivning", where="beskrivningen", max_length=4000,
-                              required=False),
+        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours), description=description,
         resolution=resolution, card_id=card.id if card else None, person_id=person.id if person else None,
         desk_id=desk_id, organisation_id=person.organisation_id if person else None, minutes_spent=minutes,
         handled_by_id=actor.id, resolved_at=utcnow() if resolution else None,
@@ -116,10 +127,7 @@ def resolve_support_case(actor: User, case_id: int, resolution: str, extra_minut
     if case.resolved_at is not None:
         raise Conflict("Ärendet är redan löst.")
     text = free_text(resolution, "Åtgärd", where="åtgärden", max_length=4000)
-    total = _minutes(extra_minutes) + case.minutes_spent
-    if total > MAX_MINUTES:
-        raise InvalidInput(f"Tidsåtgången för ett ärende kan vara högst {MAX_MINUTES} minuter.",
-                           field="minutes_spent")
+    total = _time_of_a_resolved_case(_minutes(extra_minutes) + case.minutes_spent)
     case.resolution, case.minutes_spent, case.resolved_at = text, total, utcnow()
     db.session.flush()
     audit.record(db.session, actor, "support_case.resolve", "support_case", case.id,
