@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from cardadmin.accounts.forms import _optional_int
@@ -26,7 +35,9 @@ class PersonEntryForm(Form):
 
 
 class ConfirmForm(Form):
+    """Removing an entry takes two posts: the first shows what will happen, the second (confirm=1) does it."""
     desk_id = SelectField("Arbetar vid kortutlämning", coerce=_optional_int, validate_choice=False)
+    confirm = HiddenField()
     submit = SubmitField("Ta bort HSA-posten")
 
 
