@@ -15,6 +15,7 @@ from cardadmin.errors import Conflict, InvalidInput
 from cardadmin.identifiers import parse_hsa_id, scrub_personnummer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
@@ -40,6 +41,14 @@ def free_text(value: str | None, label: str, *, where: str, max_length: int, req
     if scrub_personnummer(text) != text:
         raise InvalidInput(f"Skriv inte personnummer i {where}.", field=field or label)
     return text
+
+
+def email_input(value: str | None, *, field: str = "email") -> str:
+    """An optional e-mail address of the shape name@domain.tld ('' when empty)."""
+    mail = clean_text(value, "E-post", max_length=254, required=False)
+    if mail and not _MAIL.match(mail):
+        raise InvalidInput("E-postadressen ser inte ut som en e-postadress.", field=field)
+    return mail
 
 
 def hsa_id_input(value: str | None, label: str = "HSA-id", *, required: bool = True) -> str | None:

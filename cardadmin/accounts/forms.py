@@ -51,7 +51,7 @@ class UserForm(Form):
     roles = MultiCheckboxField("Roller", choices=[(str(r), label) for r, label in ROLE_LABELS.items()])
     desk_ids = MultiCheckboxField("Kortutlämningar (för korthandläggare)", coerce=int, validate_choice=False)
     active = BooleanField("Aktiv", default=True)
-    password = PasswordField("Lösenord (minst 10 tecken; lämna tomt för att behålla)", validators=[Length(max=256)])
+    password = PasswordField("Lösenord (minst 10 tecken)", validators=[Length(max=256)])
     submit = SubmitField("Spara")
 
 

@@ -18,11 +18,10 @@ from cardadmin.identifiers import parse_personnummer
 from cardadmin.people.models import Person, name_key
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text, free_text, hsa_id_input, unique_or_conflict
+from cardadmin.validation import clean_text, email_input, free_text, hsa_id_input, unique_or_conflict
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
-_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -49,9 +48,7 @@ def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
         unit = get_or_404(Unit, data.unit_id, "Enheten")
         if unit.organisation_id != data.organisation_id:
             raise InvalidInput("Enheten hör inte till personens arbetsgivare.", field="unit_id")
-    mail = clean_text(data.mail, "E-post", max_length=254, required=False)
-    if mail and not _MAIL.match(mail):
-        raise InvalidInput("E-postadressen ser inte ut som en e-postadress.", field="mail")
+    mail = email_input(data.mail, field="mail")
     phone = clean_text(data.telephone, "Telefon", max_length=40, required=False)
     if phone and not _PHONE.match(phone):
         raise InvalidInput("Telefonnumret får bara innehålla siffror, mellanslag, +, - och parenteser.",
