@@ -173,11 +173,19 @@ def test_desk_and_pilot_period(app, client, world):
     wrong = client.post_form(pilot, {"name": "Pilot Vindeln", "year": "2026", "week_from": "45", "week_to": "39"})
     assert wrong.status_code == 400
     week53 = client.post_form(pilot, {"name": "Pilot", "year": "2025", "week_from": "50", "week_to": "53"})
-    assert week53.status_code == 400 and "52" in week53.get_data(as_text=True)  # 2025 has 52 ISO weeks
+    assert week53.status_code == 400  # 2025 has 52 ISO weeks
+    assert "År 2025 har 52 veckor: veckan ska vara 1–52." in html.unescape(week53.get_data(as_text=True))
+    # The form no longer has its own range (1–53) that disagrees with the year's: week 60 gets the year's rule.
+    week60 = client.post_form(pilot, {"name": "Pilot", "year": "2026", "week_from": "60", "week_to": "61"})
+    text = html.unescape(week60.get_data(as_text=True))
+    assert week60.status_code == 400 and "År 2026 har 53 veckor: veckan ska vara 1–53." in text
+    assert "53." not in text.replace("1–53.", "")  # no second, different range next to the field
+    last_week = client.post_form(pilot, {"name": "Pilot v.53", "year": "2026", "week_from": "53", "week_to": "53"})
+    assert last_week.status_code == 302  # 2026 has 53
     ok = client.post_form(pilot, {"name": "Pilot Vindeln", "year": "2026", "week_from": "39", "week_to": "45"})
     assert ok.status_code == 302
     with app.app_context():
-        period = db.session.scalars(select(PilotPeriod)).one()
+        period = db.session.scalars(select(PilotPeriod).where(PilotPeriod.week_from == 39)).one()
         assert (period.year, period.week_from, period.week_to) == (2026, 39, 45)
         assert db.session.get(Desk, desk_id).opening_hours == "Tis 08–15"
     assert "pilot_period.create" in _audit_actions(app)

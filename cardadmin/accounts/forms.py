@@ -9,7 +9,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cardadmin.forms import Form
@@ -82,7 +82,8 @@ class DeskForm(Form):
 
 class PilotPeriodForm(Form):
     name = StringField("Namn", validators=[DataRequired(), Length(max=100)])
-    year = IntegerField("År", validators=[DataRequired(), NumberRange(2000, 2100)])
-    week_from = IntegerField("Från vecka", validators=[DataRequired(), NumberRange(1, 53)])
-    week_to = IntegerField("Till vecka", validators=[DataRequired(), NumberRange(1, 53)])
+    # Only the shape here: which weeks a year has (52 or 53) is the service's rule.
+    year = IntegerField("År", validators=[InputRequired()])
+    week_from = IntegerField("Från vecka (ISO)", validators=[InputRequired()])
+    week_to = IntegerField("Till vecka (ISO)", validators=[InputRequired()])
     submit = SubmitField("Spara")

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -28,6 +28,7 @@ from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from cardadmin.identifiers import normalise_org_number
 from cardadmin.roles import Role
 from cardadmin.security import check_password, hash_password, require_role
+from cardadmin.timefmt import weeks_in_year
 from cardadmin.validation import clean_text, email_input, hsa_id_input, unique_or_conflict
 
 MIN_PASSWORD_LENGTH = 10
@@ -282,11 +283,14 @@ def save_pilot_period(
 ) -> PilotPeriod:
     require_role(actor, Role.ADMIN)
     get_or_404(Desk, desk_id, "Kortutlämningen")
-    weeks_in_year = datetime(year, 12, 28).isocalendar().week if 2000 <= year <= 2100 else 0
-    if not weeks_in_year:
-        raise InvalidInput("Året måste vara mellan 2000 och 2100.")
-    if not (1 <= week_from <= week_to <= weeks_in_year):
-        raise InvalidInput(f"Veckorna ska ligga mellan 1 och {weeks_in_year} och första veckan före sista.")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("Året måste vara mellan 2000 och 2100.", field="year")
+    weeks = weeks_in_year(year)  # ISO years have 52 or 53 weeks
+    for field, week in (("week_from", week_from), ("week_to", week_to)):
+        if not 1 <= week <= weeks:
+            raise InvalidInput(f"År {year} har {weeks} veckor: veckan ska vara 1–{weeks}.", field=field)
+    if week_from > week_to:
+        raise InvalidInput("Första veckan kan inte komma efter den sista.", field="week_to")
     fields = {
         "desk_id": desk_id, "name": clean_text(name, "Namn", max_length=100),
         "year": year, "week_from": week_from, "week_to": week_to,
