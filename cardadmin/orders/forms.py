@@ -53,6 +53,7 @@ class PersonForm(Form):
     telephone = StringField("Telefon (valfri)", validators=[Optional(), Length(max=40)])
     personnummer = StringField("Personnummer (valfritt, ÅÅÅÅMMDD-NNNN)", validators=[Optional(), Length(max=13)])
     protected_identity = BooleanField("Skyddad identitet")
+    desk_id = SelectField("Arbetar vid kortutlämning", coerce=_optional_int, validate_choice=False)  # desk staff
     submit = SubmitField("Spara person")
 
 
