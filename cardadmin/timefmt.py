@@ -28,6 +28,11 @@ def local_day_end(day: date) -> datetime:
     return local_day_start(day + timedelta(days=1))
 
 
+def weeks_in_year(iso_year: int) -> int:
+    """52 or 53: the ISO week of 28 December is always the year's last."""
+    return date(iso_year, 12, 28).isocalendar().week
+
+
 def iso_week_label(value: date) -> str:
     year, week, _ = value.isocalendar()
     return f"{year} v.{week:02d}"

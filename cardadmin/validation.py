@@ -1,4 +1,5 @@
-"""Input rules every service shares: trimmed, bounded text; HSA-IDs; unique-constraint races as 409s."""
+"""Input rules every service shares: trimmed, bounded text (free text without personal identity numbers);
+HSA-IDs; unique-constraint races as 409s."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from cardadmin.db import db
 from cardadmin.errors import Conflict, InvalidInput
-from cardadmin.identifiers import parse_hsa_id
+from cardadmin.identifiers import parse_hsa_id, scrub_personnummer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def clean_text(value: str | None, label: str, *, max_length: int, required: bool = True) -> str:
@@ -27,6 +29,26 @@ def clean_text(value: str | None, label: str, *, max_length: int, required: bool
     if len(value) > max_length:
         raise InvalidInput(f"{label} får vara högst {max_length} tecken.", field=label)
     return value
+
+
+def free_text(value: str | None, label: str, *, where: str, max_length: int, required: bool = True,
+              field: str | None = None) -> str:
+    """Text a user types that is stored and later shown or exported (a description, comment, reason, note):
+    ``clean_text``, and a personal identity number in it is refused (they are shown masked, never stored in
+    free text, logged or exported). ``where`` names the field in the message: 'Skriv inte personnummer i
+    beskrivningen.'"""
+    text = clean_text(value, label, max_length=max_length, required=required)
+    if scrub_personnummer(text) != text:
+        raise InvalidInput(f"Skriv inte personnummer i {where}.", field=field or label)
+    return text
+
+
+def email_input(value: str | None, *, field: str = "email") -> str:
+    """An optional e-mail address of the shape name@domain.tld ('' when empty)."""
+    mail = clean_text(value, "E-post", max_length=254, required=False)
+    if mail and not _MAIL.match(mail):
+        raise InvalidInput("E-postadressen ser inte ut som en e-postadress.", field=field)
+    return mail
 
 
 def hsa_id_input(value: str | None, label: str = "HSA-id", *, required: bool = True) -> str | None:

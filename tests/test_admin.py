@@ -50,10 +50,43 @@ def test_card_admin_without_desk_is_refused_and_nothing_is_stored(app, client, w
     assert (_count(app, User), len(_audit_actions(app))) == before
 
 
+def test_unusable_accounts_are_refused_and_nothing_is_stored(app, client, world):
+    """The UX review saved e-mail 'fel' and an orderer with no organisation, who could then order for nobody."""
+    client.login("admin")
+    before = _count(app, User), len(_audit_actions(app))
+    base = {"username": "ny.anvandare", "full_name": "Ny Användare", "organisation_id": str(world.region_id),
+            "roles": ["orderer"], "active": "y", "password": "Long-enough-pw"}
+    cases = [({"email": "fel"}, "E-postadressen ser inte ut som en e-postadress."),
+             ({"email": "a@b"}, "E-postadressen ser inte ut som en e-postadress."),
+             ({"organisation_id": ""}, "En kortbeställare måste knytas till den organisation"),
+             ({"organisation_id": "", "roles": ["ra_officer"]}, "En RA-ansvarig måste knytas till den organisation")]
+    for values, message in cases:
+        response = client.post_form("/admin/anvandare/ny", base | values)
+        assert response.status_code == 400, values
+        assert message in html.unescape(response.get_data(as_text=True)), values
+    assert (_count(app, User), len(_audit_actions(app))) == before
+    # An evaluator or an admin needs no organisation; a well-formed address is kept.
+    ok = client.post_form("/admin/anvandare/ny", base | {"organisation_id": "", "roles": ["evaluator"],
+                                                         "email": "ny.anvandare@regionvasterbotten.se"})
+    assert ok.status_code == 302
+    with app.app_context():
+        saved = db.session.scalar(select(User).where(User.username == "ny.anvandare"))
+        assert saved.email == "ny.anvandare@regionvasterbotten.se" and saved.organisation_id is None
+
+
+def test_password_hint_says_keep_only_when_there_is_one_to_keep(client, world):
+    client.login("admin")
+    new = html.unescape(client.get("/admin/anvandare/ny").get_data(as_text=True))
+    assert "Lösenord (minst 10 tecken)" in new and "lämna tomt" not in new
+    existing = html.unescape(client.get(f"/admin/anvandare/{world.users['orderer'].id}").get_data(as_text=True))
+    assert "lämna tomt för att behålla" in existing
+
+
 def test_duplicate_username_is_a_conflict(app, client, world):
     client.login("admin")
     response = client.post_form("/admin/anvandare/ny", {
         "username": "ORDERER", "full_name": "Dubblett", "roles": ["orderer"], "password": "Long-enough-pw",
+        "organisation_id": str(world.region_id),
     })
     assert response.status_code == 409
     assert "finns redan" in response.get_data(as_text=True)
@@ -86,7 +119,7 @@ def test_role_change_ends_the_users_sessions_and_is_audited(app, client, new_cli
 def test_admin_cannot_remove_own_admin_role(app, client, world):
     client.login("admin")
     response = client.post_form(f"/admin/anvandare/{world.users['admin'].id}", {
-        "username": "admin", "full_name": "Admin", "roles": ["orderer"], "active": "y",
+        "username": "admin", "full_name": "Admin", "roles": ["evaluator"], "active": "y",
     })
     assert response.status_code == 409
 
@@ -140,11 +173,19 @@ def test_desk_and_pilot_period(app, client, world):
     wrong = client.post_form(pilot, {"name": "Pilot Vindeln", "year": "2026", "week_from": "45", "week_to": "39"})
     assert wrong.status_code == 400
     week53 = client.post_form(pilot, {"name": "Pilot", "year": "2025", "week_from": "50", "week_to": "53"})
-    assert week53.status_code == 400 and "52" in week53.get_data(as_text=True)  # 2025 has 52 ISO weeks
+    assert week53.status_code == 400  # 2025 has 52 ISO weeks
+    assert "År 2025 har 52 veckor: veckan ska vara 1–52." in html.unescape(week53.get_data(as_text=True))
+    # The form no longer has its own range (1–53) that disagrees with the year's: week 60 gets the year's rule.
+    week60 = client.post_form(pilot, {"name": "Pilot", "year": "2026", "week_from": "60", "week_to": "61"})
+    text = html.unescape(week60.get_data(as_text=True))
+    assert week60.status_code == 400 and "År 2026 har 53 veckor: veckan ska vara 1–53." in text
+    assert "53." not in text.replace("1–53.", "")  # no second, different range next to the field
+    last_week = client.post_form(pilot, {"name": "Pilot v.53", "year": "2026", "week_from": "53", "week_to": "53"})
+    assert last_week.status_code == 302  # 2026 has 53
     ok = client.post_form(pilot, {"name": "Pilot Vindeln", "year": "2026", "week_from": "39", "week_to": "45"})
     assert ok.status_code == 302
     with app.app_context():
-        period = db.session.scalars(select(PilotPeriod)).one()
+        period = db.session.scalars(select(PilotPeriod).where(PilotPeriod.week_from == 39)).one()
         assert (period.year, period.week_from, period.week_to) == (2026, 39, 45)
         assert db.session.get(Desk, desk_id).opening_hours == "Tis 08–15"
     assert "pilot_period.create" in _audit_actions(app)

@@ -52,7 +52,15 @@ def test_card_admin_creates_edits_and_removes_a_person_entry(app: Any, client: A
     assert response.status_code == 302
     page = client.get(f"/hsa/personer/{person_id}").get_data(as_text=True)
     assert "Åberg" in page and "Öberg" in page and "Ändringshistorik" in page and "huvudenhet" in page
-    assert client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id)}).status_code == 302
+    # One click only asks: the entry stays until the confirm step is posted.
+    asked = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id)})
+    assert asked.status_code == 200 and "kan inte ångras" in asked.get_data(as_text=True)
+    assert 'name="confirm" type="hidden" value="1"' in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Person, person_id).removed_at is None
+        assert db.session.scalars(select(HsaChange).where(HsaChange.action == "removed")).all() == []
+    removed = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id), "confirm": "1"})
+    assert removed.status_code == 302
     page = client.get(f"/hsa/personer/{person_id}").get_data(as_text=True)
     assert "Posten togs bort" in page
     with app.app_context():
@@ -168,7 +176,8 @@ def test_removal_refused_on_the_page_with_the_reason(app: Any, client: Any, worl
         db.session.add(Card(card_number="9752000000000042", person_id=person_id, organisation_id=world.region_id,
                             desk_id=world.desk_id, status="handed_over"))
         db.session.commit()
-    response = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id)})
+    response = client.post_form(f"/hsa/personer/{person_id}/ta-bort", {"desk_id": str(world.desk_id),
+                                                                       "confirm": "1"})
     assert response.status_code == 409 and "Spärra kortet" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Person, person_id).removed_at is None

@@ -66,7 +66,8 @@ def test_full_workflow_through_the_api(app, world):
                      json={"reason": "lost", "requested_by": "Innehavaren"})
     assert revoked.status_code == 200 and revoked.json["card"]["status"] == "revoked"
     case = c.post("/api/v1/support-cases", headers=ka, json={"kind": "lost_card", "channel": "phone",
-                                                             "card_id": card_id, "minutes_spent": 5})
+                                                             "card_id": card_id, "minutes_spent": 5,
+                                                             "description": "Kortet borttappat"})
     assert case.status_code == 201 and case.json["desk_id"] == world.desk_id
     with app.app_context():
         assert actions("order", order_id) == ["order.create", "order.approve", "order.in_production",
@@ -88,7 +89,8 @@ def test_support_cases_listed_and_resolved_through_the_api(app, world):
     t = _tokens(app, world, "card_admin", "ra_kommun", "orderer")
     ka, c = _h(t["card_admin"]), app.test_client()
     opened = c.post("/api/v1/support-cases", headers=ka,
-                    json={"kind": "pin_puk", "channel": "phone", "out_of_hours": True, "minutes_spent": 10})
+                    json={"kind": "pin_puk", "channel": "phone", "out_of_hours": True, "minutes_spent": 10,
+                          "description": "PIN spärrad"})
     assert opened.status_code == 201 and opened.json["resolved_at"] is None
     case_id = opened.json["id"]
     assert [x["id"] for x in c.get("/api/v1/support-cases?open=1", headers=ka).json["items"]] == [case_id]

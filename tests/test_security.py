@@ -14,7 +14,7 @@ from cardadmin.roles import ALL_ROLES, Role
 from cardadmin.security import PUBLIC, access_of, roles_allowed
 from tests.conftest import ROLE_USERS
 
-EXPECTED_PUBLIC = {"auth.login", "api.openapi"}
+EXPECTED_PUBLIC = {"auth.login", "api.openapi", "auth.favicon"}  # the icon: browsers ask before logging in
 
 
 def _routes(app):

@@ -76,7 +76,7 @@ def test_bad_input_is_a_4xx_and_stores_nothing(app: Any, client: Any, world: Any
     cases = [
         ({"minutes_spent": "2000"}, 400, "0–1440"),
         ({"minutes_spent": "-1"}, 400, "0–1440"),
-        ({"kind": "hacked"}, 400, "Not a valid choice"),
+        ({"kind": "hacked"}, 400, "Inte ett giltigt val."),
         ({"card_number": "0000000000000000"}, 404, "finns inte bland dina kort"),
         ({"person_hsa_id": "inte-ett-id"}, 400, "HSA-id"),
         ({"person_hsa_id": "SE2321000222-NOBODY"}, 404, "ingen person"),
@@ -113,10 +113,32 @@ def test_scope_another_desk_neither_sees_nor_resolves(app: Any, client: Any, new
 
 def test_resolving_cannot_exceed_a_day_in_total(app_ctx: Any, world: Any) -> None:
     ka = user(world, "card_admin")
-    case = support.open_support_case(ka, support.SupportInput("other", "desk", minutes_spent=1400))
+    case = support.open_support_case(ka, support.SupportInput("other", "desk", description="Lång fråga",
+                                                              minutes_spent=1400))
     db.session.commit()
     with pytest.raises(InvalidInput, match="högst 1440"):
         support.resolve_support_case(ka, case.id, "klart", 100)
     db.session.rollback()
     still_open = select(func.count()).select_from(SupportCase).where(SupportCase.resolved_at.is_(None))
     assert db.session.scalar(still_open) == 1
+
+
+def test_a_case_needs_a_description_and_a_closed_case_its_time(app: Any, client: Any, world: Any) -> None:
+    """The UX review saved 'Supportärende 3' with no description and 0 minutes."""
+    client.login("card_admin")
+    empty = _open_case(client, kind="question", channel="desk", description="", minutes_spent="0")
+    assert empty.status_code == 400 and "Beskrivning måste fyllas i." in empty.get_data(as_text=True)
+    closed_in_no_time = _open_case(client, description="Fråga", resolution="Besvarad", minutes_spent="0")
+    assert closed_in_no_time.status_code == 400
+    assert "minst en minut" in closed_in_no_time.get_data(as_text=True)
+    with app.app_context():
+        assert _cases() == [] and audit_rows("support_case.create") == []
+    assert _open_case(client, description="Återkommer", minutes_spent="0").status_code == 302  # opened only
+    with app.app_context():
+        (case,) = _cases()
+    no_time = client.post_form(f"/support/{case.id}/los", {"resolution": "Klart", "minutes_spent": "0"})
+    assert no_time.status_code == 400 and "minst en minut" in no_time.get_data(as_text=True)
+    assert client.post_form(f"/support/{case.id}/los", {"resolution": "Klart", "minutes_spent": "3"}).status_code \
+        == 302
+    with app.app_context():
+        assert (_cases()[0].minutes_spent, _cases()[0].resolved_at is not None) == (3, True)

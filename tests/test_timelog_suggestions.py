@@ -35,7 +35,8 @@ def test_hand_overs_support_and_hsa_acts_become_suggestions(pilot):
     w, clerk = pilot.world, pilot.users["card_admin"]
     for n in (1, 2):
         to_status(w, order_for(w, f"P{n}"), Status.HANDED_OVER, card_number=f"97520000000{n}")
-    support.open_support_case(clerk, support.SupportInput(kind="pin_puk", channel="phone", minutes_spent=25))
+    support.open_support_case(clerk, support.SupportInput(kind="pin_puk", channel="phone", minutes_spent=25,
+                                                         description="PIN spärrad"))
     # HSA acts are built elsewhere; any action under "hsa." counts as HSA entry work.
     audit.record(db.session, clerk, "hsa.entry.create", "hsa_entry", 1, {}, organisation_id=w.region_id)
     audit.record(db.session, pilot.users["admin"], "hsa.entry.create", "hsa_entry", 2, {})  # not mine

@@ -40,3 +40,9 @@ def test_a_number_no_int_can_read_is_ignored_or_refused_never_a_500(app: Any, cl
                  "/api/v1/audit/events?before=²"):
         response = api.get(path, headers=headers)
         assert response.status_code == 400 and response.json["error"]["message"], path
+
+
+def test_favicon_is_served_without_logging_in(client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/vnd.microsoft.icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header

@@ -56,6 +56,8 @@ def user_form(user_id: int | None) -> Any:
     form = UserForm(obj=user)
     form.organisation_id.choices = _organisation_choices("— ingen —")
     form.desk_ids.choices = [(d.id, d.name) for d in service.list_all(Desk, Desk.name)]
+    if user is not None:  # a new user needs one; an existing one keeps theirs
+        form.password.label.text = "Nytt lösenord (minst 10 tecken; lämna tomt för att behålla det nuvarande)"
     if request.method == "GET" and user is not None:
         form.roles.data = [str(r) for r in user.roles]
         form.desk_ids.data = [d.id for d in user.desks]

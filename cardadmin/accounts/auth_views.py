@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from cardadmin.accounts import service
@@ -16,6 +26,14 @@ from cardadmin.security import allow_authenticated, public
 from cardadmin.web import attempt, form_status
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico on every page whatever the page links (it 404'd); a small card icon."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -10,9 +9,10 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from cardadmin.forms import Form
 from cardadmin.roles import ROLE_LABELS
 
 
@@ -25,24 +25,24 @@ def _optional_int(value: object) -> int | None:
     return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Användarnamn", validators=[DataRequired("Fyll i användarnamn."), Length(max=64)])
     password = PasswordField("Lösenord", validators=[DataRequired("Fyll i lösenord."), Length(max=256)])
     submit = SubmitField("Logga in")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField("Nuvarande lösenord", validators=[DataRequired(), Length(max=256)])
     new_password = PasswordField("Nytt lösenord (minst 10 tecken)", validators=[DataRequired(), Length(max=256)])
     submit = SubmitField("Byt lösenord")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("Namn på nyckeln (t.ex. kortläsaragent Lycksele)", validators=[DataRequired(), Length(max=100)])
     submit = SubmitField("Skapa API-nyckel")
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField("Användarnamn", validators=[DataRequired(), Length(max=64)])
     full_name = StringField("Namn", validators=[DataRequired(), Length(max=200)])
     email = StringField("E-post", validators=[Optional(), Length(max=254)])
@@ -51,18 +51,18 @@ class UserForm(FlaskForm):
     roles = MultiCheckboxField("Roller", choices=[(str(r), label) for r, label in ROLE_LABELS.items()])
     desk_ids = MultiCheckboxField("Kortutlämningar (för korthandläggare)", coerce=int, validate_choice=False)
     active = BooleanField("Aktiv", default=True)
-    password = PasswordField("Lösenord (minst 10 tecken; lämna tomt för att behålla)", validators=[Length(max=256)])
+    password = PasswordField("Lösenord (minst 10 tecken)", validators=[Length(max=256)])
     submit = SubmitField("Spara")
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField("Namn", validators=[DataRequired(), Length(max=200)])
     org_number = StringField("Organisationsnummer", validators=[DataRequired(), Length(max=11)])
     kind = SelectField("Typ", choices=[("region", "Region"), ("municipality", "Kommun"), ("other", "Annan")])
     submit = SubmitField("Spara")
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     name = StringField("Namn", validators=[DataRequired(), Length(max=200)])
     hsa_id = StringField("HSA-id", validators=[DataRequired(), Length(max=31)])
     town = StringField("Ort", validators=[Optional(), Length(max=100)])
@@ -70,7 +70,7 @@ class UnitForm(FlaskForm):
     submit = SubmitField("Spara")
 
 
-class DeskForm(FlaskForm):
+class DeskForm(Form):
     name = StringField("Namn", validators=[DataRequired(), Length(max=200)])
     town = StringField("Ort", validators=[DataRequired(), Length(max=100)])
     organisation_id = SelectField("Organisation", coerce=_optional_int, validate_choice=False)
@@ -80,9 +80,10 @@ class DeskForm(FlaskForm):
     submit = SubmitField("Spara")
 
 
-class PilotPeriodForm(FlaskForm):
+class PilotPeriodForm(Form):
     name = StringField("Namn", validators=[DataRequired(), Length(max=100)])
-    year = IntegerField("År", validators=[DataRequired(), NumberRange(2000, 2100)])
-    week_from = IntegerField("Från vecka", validators=[DataRequired(), NumberRange(1, 53)])
-    week_to = IntegerField("Till vecka", validators=[DataRequired(), NumberRange(1, 53)])
+    # Only the shape here: which weeks a year has (52 or 53) is the service's rule.
+    year = IntegerField("År", validators=[InputRequired()])
+    week_from = IntegerField("Från vecka (ISO)", validators=[InputRequired()])
+    week_to = IntegerField("Till vecka (ISO)", validators=[InputRequired()])
     submit = SubmitField("Spara")

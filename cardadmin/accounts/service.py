@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -28,7 +28,8 @@ from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from cardadmin.identifiers import normalise_org_number
 from cardadmin.roles import Role
 from cardadmin.security import check_password, hash_password, require_role
-from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
+from cardadmin.timefmt import weeks_in_year
+from cardadmin.validation import clean_text, email_input, hsa_id_input, unique_or_conflict
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ca_"  # noqa: S105 (a prefix, not a secret)
@@ -93,6 +94,15 @@ def record_logout(user: User) -> None:
 # ---------------------------------------------------------------- users
 
 
+# The roles whose scope is an organisation: without one, the user could act for nobody (an orderer orders for
+# their organisation's staff, an RA officer decides for it, a card administrator's time is reimbursed to it).
+NEEDS_ORGANISATION = {
+    Role.ORDERER: "En kortbeställare måste knytas till den organisation hen beställer kort för.",
+    Role.CARD_ADMIN: "En korthandläggare måste ha en arbetsgivare (organisation).",
+    Role.RA_OFFICER: "En RA-ansvarig måste knytas till den organisation hen godkänner beställningar för.",
+}
+
+
 @dataclass
 class UserInput:
     username: str
@@ -127,14 +137,14 @@ def _user_fields(data: UserInput) -> dict[str, Any]:
         get_or_404(Organisation, org_id, "Organisationen")
     if Role.CARD_ADMIN in roles and not desks:
         raise InvalidInput("En korthandläggare måste knytas till minst en kortutlämning.")
-    if Role.CARD_ADMIN in roles and org_id is None:
-        raise InvalidInput("En korthandläggare måste ha en arbetsgivare (organisation).")
-    if Role.RA_OFFICER in roles and org_id is None:
-        raise InvalidInput("En RA-ansvarig måste knytas till den organisation hen godkänner beställningar för.")
+    if org_id is None:
+        for role in roles:
+            if role in NEEDS_ORGANISATION:
+                raise InvalidInput(NEEDS_ORGANISATION[role], field="organisation_id")
     return {
         "username": username,
         "full_name": clean_text(data.full_name, "Namn", max_length=200),
-        "email": clean_text(data.email, "E-post", max_length=254, required=False),
+        "email": email_input(data.email),
         "hsa_id": hsa_id_input(data.hsa_id, required=False),
         "organisation_id": org_id,
         "active": bool(data.active),
@@ -273,11 +283,14 @@ def save_pilot_period(
 ) -> PilotPeriod:
     require_role(actor, Role.ADMIN)
     get_or_404(Desk, desk_id, "Kortutlämningen")
-    weeks_in_year = datetime(year, 12, 28).isocalendar().week if 2000 <= year <= 2100 else 0
-    if not weeks_in_year:
-        raise InvalidInput("Året måste vara mellan 2000 och 2100.")
-    if not (1 <= week_from <= week_to <= weeks_in_year):
-        raise InvalidInput(f"Veckorna ska ligga mellan 1 och {weeks_in_year} och första veckan före sista.")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("Året måste vara mellan 2000 och 2100.", field="year")
+    weeks = weeks_in_year(year)  # ISO years have 52 or 53 weeks
+    for field, week in (("week_from", week_from), ("week_to", week_to)):
+        if not 1 <= week <= weeks:
+            raise InvalidInput(f"År {year} har {weeks} veckor: veckan ska vara 1–{weeks}.", field=field)
+    if week_from > week_to:
+        raise InvalidInput("Första veckan kan inte komma efter den sista.", field="week_to")
     fields = {
         "desk_id": desk_id, "name": clean_text(name, "Namn", max_length=100),
         "year": year, "week_from": week_from, "week_to": week_to,

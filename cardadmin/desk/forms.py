@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from cardadmin.forms import Form
 
-class VerifyCardForm(FlaskForm):
+
+class VerifyCardForm(Form):
     # The holder types the PIN here on the desk PC; it goes to the card once and is not kept (see views.py).
     # The page marks it autocomplete="one-time-code", so browsers do not offer to save it as a password.
     pin = PasswordField("Kortinnehavarens PIN-kod (legitimering)",

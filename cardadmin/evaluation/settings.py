@@ -25,7 +25,7 @@ from cardadmin.evaluation.models import (
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timelog import rules
-from cardadmin.validation import clean_text
+from cardadmin.validation import free_text
 
 EDITORS = (Role.EVALUATOR, Role.ADMIN)
 
@@ -98,7 +98,7 @@ def add_observation(actor: User, *, category: str, text: str, desk_id: int | Non
     if desk_id is not None and db.session.get(Desk, desk_id) is None:
         raise InvalidInput("Kortutlämningen finns inte.", field="desk_id")
     row = Observation(category=str(kind), desk_id=desk_id, created_by_id=actor.id,
-                      text=clean_text(text, "Iakttagelse", max_length=4000))
+                      text=free_text(text, "Iakttagelse", where="iakttagelsen", max_length=4000))
     db.session.add(row)
     db.session.flush()
     audit.record(db.session, actor, "evaluation.observation", "observation", row.id,
@@ -124,9 +124,9 @@ def save_risk(actor: User, risk_id: int | None, *, area: str, title: str, likeli
     if row is None:
         raise NotFound("Risken finns inte.")
     row.area, row.likelihood, row.consequence = str(kind), likelihood, consequence
-    row.title = clean_text(title, "Risk", max_length=200)
-    row.mitigation = clean_text(mitigation, "Åtgärd", max_length=4000, required=False)
-    row.owner = clean_text(owner, "Ansvarig", max_length=200, required=False)
+    row.title = free_text(title, "Risk", where="risken", max_length=200)
+    row.mitigation = free_text(mitigation, "Åtgärd", where="åtgärden", max_length=4000, required=False)
+    row.owner = free_text(owner, "Ansvarig", where="fältet Ansvarig", max_length=200, required=False)
     row.updated_at = utcnow()
     db.session.add(row)
     db.session.flush()

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from cardadmin.accounts.forms import _optional_int
+from cardadmin.forms import Form
 
 
-class PersonEntryForm(FlaskForm):
+class PersonEntryForm(Form):
     hsa_id = StringField("HSA-id (hsaIdentity)", validators=[DataRequired("Fyll i HSA-id."), Length(max=31)])
     given_name = StringField("Förnamn (givenName)", validators=[DataRequired("Fyll i förnamn."), Length(max=100)])
     surname = StringField("Efternamn (sn)", validators=[DataRequired("Fyll i efternamn."), Length(max=100)])
@@ -25,12 +34,14 @@ class PersonEntryForm(FlaskForm):
     submit = SubmitField("Spara HSA-posten")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
+    """Removing an entry takes two posts: the first shows what will happen, the second (confirm=1) does it."""
     desk_id = SelectField("Arbetar vid kortutlämning", coerce=_optional_int, validate_choice=False)
+    confirm = HiddenField()
     submit = SubmitField("Ta bort HSA-posten")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("Fil (CSV eller LDIF)", validators=[FileRequired("Välj en fil.")])
     file_format = SelectField("Format", choices=[("", "Avgör av filnamnet"), ("csv", "CSV"), ("ldif", "LDIF")],
                               default="", validate_choice=False)

@@ -4,8 +4,9 @@ test prefix are checked by ``cardadmin.identifiers.parse_hsa_id`` via ``cardadmi
 
 Scope decision: a card administrator works for the organisations their desks serve. The register has no
 "organisations served" per desk, so it is the desks' own organisations plus the region (every desk in the pilot
-produces cards for the region's staff). An RA officer works on their own organisation's entries; admins and the
-system (import, sync) on all. Evaluators read the billing report for every organisation and change nothing.
+produces cards for the region's staff). An RA officer works on their own organisation's entries, and an orderer
+creates entries (never changes or removes them) for their own organisation; admins and the system (import, sync)
+on all. Evaluators read the billing report for every organisation and change nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from cardadmin.identifiers import format_org_number, organisation_number_of
 from cardadmin.roles import Role
 
 WRITERS = (Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
+# An orderer registers a card recipient who is not yet in the register ("Ny kortmottagare"): that creates the
+# person's HSA entry, logged and billed like any other, for the orderer's own organisation. Changing and
+# removing entries stays with WRITERS.
+CREATORS = (*WRITERS, Role.ORDERER)
 REPORT_READERS = (Role.EVALUATOR, Role.RA_OFFICER, Role.ADMIN)
 KIND_LABELS = {"person": "en person", "unit": "en enhet"}
 
@@ -49,7 +54,7 @@ def organisation_scope(actor: Any) -> set[int] | None:
     if actor.has_role(Role.CARD_ADMIN):
         scope |= {d.organisation_id for d in actor.desks}
         scope |= set(db.session.scalars(select(Organisation.id).where(Organisation.kind == "region")))
-    if actor.has_role(Role.RA_OFFICER) and actor.organisation_id is not None:
+    if actor.has_role(Role.RA_OFFICER, Role.ORDERER) and actor.organisation_id is not None:
         scope.add(actor.organisation_id)
     return scope
 

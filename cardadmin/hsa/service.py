@@ -20,6 +20,7 @@ from cardadmin.hsa import changelog
 from cardadmin.hsa.changelog import ChangeContext
 from cardadmin.hsa.models import person_unit
 from cardadmin.hsa.rules import (
+    CREATORS,
     WRITERS,
     ensure_free,
     holder_of,
@@ -51,6 +52,9 @@ class PersonEntryInput:
     unit_ids: list[int] = field(default_factory=list)  # memberships; the first is the primary unit
     start_date: date | None = None
     end_date: date | None = None
+    # Not HSA attributes: kept with the person when an entry is created (card orders need them), never logged.
+    personnummer: str | None = None
+    protected_identity: bool = False
 
 
 @dataclass
@@ -104,8 +108,9 @@ def _scoped_person(actor: Any, person_id: int) -> Person:
     return person
 
 
-def _resolve(ctx: ChangeContext, data: PersonEntryInput) -> tuple[str, int, list[int], list[str]]:
-    require_role(ctx.actor, *WRITERS)
+def _resolve(ctx: ChangeContext, data: PersonEntryInput, roles: tuple[Role, ...] = WRITERS,
+             ) -> tuple[str, int, list[int], list[str]]:
+    require_role(ctx.actor, *roles)
     hsa_id = hsa_id_input(data.hsa_id) or ""
     warnings = hsa_id_warnings(hsa_id, ctx.cache)
     organisation_id = data.organisation_id
@@ -144,7 +149,8 @@ def _person_input(data: PersonEntryInput, hsa_id: str, organisation_id: int, uni
     return people.PersonInput(hsa_id=hsa_id, given_name=data.given_name, surname=data.surname,
                               organisation_id=organisation_id, title=data.title, mail=data.mail,
                               telephone=data.telephone, unit_id=unit_ids[0] if unit_ids else None,
-                              protected_identity=protected, start_date=data.start_date, end_date=data.end_date)
+                              protected_identity=protected, start_date=data.start_date, end_date=data.end_date,
+                              personnummer=data.personnummer)
 
 
 def _set_memberships(person_id: int, unit_ids: list[int], *, fresh: bool = False) -> None:
@@ -155,8 +161,10 @@ def _set_memberships(person_id: int, unit_ids: list[int], *, fresh: bool = False
 
 
 def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Person, list[str]]:
-    """Create a person entry (or bring back a removed one with the same HSA-ID). Returns it and warnings."""
-    hsa_id, organisation_id, unit_ids, warnings = _resolve(ctx, data)
+    """Create a person entry (or bring back a removed one with the same HSA-ID). Returns it and warnings. Every
+    way a person comes into the register goes through here (HSA pages, API, import, sync, and the orderer's
+    'Ny kortmottagare'), so each created entry is in the change log that billing and the pilot count."""
+    hsa_id, organisation_id, unit_ids, warnings = _resolve(ctx, data, CREATORS)
     holder = holder_of(hsa_id)
     removed = None if holder != "person" else db.session.scalar(
         select(Person).where(Person.hsa_id == hsa_id, Person.removed_at.is_not(None)))
@@ -171,7 +179,8 @@ def create_person_entry(ctx: ChangeContext, data: PersonEntryInput) -> tuple[Per
         if holder is not None:
             ensure_free(hsa_id)  # refuses, naming the holder
         try:
-            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids))
+            person = people.create_person(ctx.actor, _person_input(data, hsa_id, organisation_id, unit_ids,
+                                                                   data.protected_identity))
         except Conflict:
             # A concurrent writer took the HSA-ID after our check (the registry's key stopped us; only the new
             # person was undone): say that it happened just now, rather than what the service's check saw.

@@ -121,6 +121,10 @@ def remove_person(person_id: int) -> Any:
     if not form.validate_on_submit():
         flash("Formuläret kunde inte tolkas. Försök igen.", "error")
         return redirect(url_for("hsa.person", person_id=person_id)), 400
+    if form.confirm.data != "1":  # step 1: say what removal means and ask again; nothing is changed
+        entry = queries.get_person(current_user, person_id)
+        form.confirm.data = "1"
+        return render_template("hsa/remove_confirm.html", person=entry, form=form)
     removed, status = attempt(lambda: service.remove_person_entry(
         ChangeContext(current_user, "web", desk_id=form.desk_id.data), person_id))
     if removed is None:

@@ -223,7 +223,7 @@ def support_cases_list() -> Any:
 
 
 @operation("/support-cases", method="POST", summary="Log a support case (desk)", roles=(Role.CARD_ADMIN, Role.ADMIN),
-           request_schema=object_schema("kind", "channel"))
+           request_schema=object_schema("kind", "channel", "description"))
 def support_cases_create() -> Any:
     body = json_body()
     row: SupportCase = support.open_support_case(g.api_user, support.SupportInput(

@@ -19,7 +19,7 @@ from cardadmin.orders.states import Status
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
-from cardadmin.validation import clean_text
+from cardadmin.validation import free_text
 
 RETENTION_YEARS = 10
 
@@ -62,8 +62,8 @@ def revoke_card(actor: User | None, card_id: int, reason: str, requested_by: str
         why = RevocationReason(reason)
     except ValueError:
         raise InvalidInput("Välj ett giltigt skäl för spärren.", field="reason") from None
-    requested = clean_text(requested_by, "Vem begärde spärren", max_length=200)
-    comment = clean_text(comment, "Kommentar", max_length=1000, required=False)
+    requested = free_text(requested_by, "Vem begärde spärren", where="fältet Vem begärde spärren", max_length=200)
+    comment = free_text(comment, "Kommentar", where="kommentaren", max_length=1000, required=False)
     return _revoke(actor, get_card(actor, card_id), why, requested, comment)
 
 

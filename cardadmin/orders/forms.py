@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from cardadmin.accounts.forms import _optional_int
+from cardadmin.forms import Form
 from cardadmin.orders.models import (
     DOCUMENT_LABELS,
     ORDER_TYPE_LABELS,
@@ -31,7 +31,7 @@ DOCUMENT_CHOICES = [("", "— välj id-handling —")] + [(str(k), v) for k, v i
 MANUAL_REVOCATION_CHOICES = [(str(k), v) for k, v in REVOCATION_LABELS.items() if k not in ("replaced",)]
 
 
-class OrderForm(FlaskForm):
+class OrderForm(Form):
     person_id = HiddenField(validators=[DataRequired("Välj kortmottagare.")])
     nonce = HiddenField()
     order_type = SelectField("Typ av beställning", choices=ORDER_TYPE_CHOICES)
@@ -41,7 +41,7 @@ class OrderForm(FlaskForm):
     submit = SubmitField("Skicka beställning")
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     hsa_id = StringField("HSA-id", validators=[DataRequired("Fyll i HSA-id."), Length(max=31)])
     given_name = StringField("Förnamn", validators=[DataRequired("Fyll i förnamn."), Length(max=100)])
     surname = StringField("Efternamn", validators=[DataRequired("Fyll i efternamn."), Length(max=100)])
@@ -53,22 +53,23 @@ class PersonForm(FlaskForm):
     telephone = StringField("Telefon (valfri)", validators=[Optional(), Length(max=40)])
     personnummer = StringField("Personnummer (valfritt, ÅÅÅÅMMDD-NNNN)", validators=[Optional(), Length(max=13)])
     protected_identity = BooleanField("Skyddad identitet")
+    desk_id = SelectField("Arbetar vid kortutlämning", coerce=_optional_int, validate_choice=False)  # desk staff
     submit = SubmitField("Spara person")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """One or many orders from the approval queue (order_ids come as a multi-value field)."""
 
     reason = TextAreaField("Skäl för avslag", validators=[Optional(), Length(max=1000)])
 
 
-class ProduceForm(FlaskForm):
+class ProduceForm(Form):
     card_number = StringField("Kortnummer", validators=[DataRequired("Fyll i kortnumret."), Length(max=40)])
     expires_on = DateField("Giltigt till (valfritt)", validators=[Optional()])
     submit = SubmitField("Registrera kortet – finns att hämta")
 
 
-class HandOverForm(FlaskForm):
+class HandOverForm(Form):
     card_number = StringField("Kortnummer på kortet som lämnas ut",
                               validators=[DataRequired("Fyll i kortnumret."), Length(max=40)])
     method = RadioField("Identitetskontroll", choices=[("document", "Id-handling"),
@@ -83,7 +84,7 @@ class HandOverForm(FlaskForm):
     submit = SubmitField("Identiteten är kontrollerad – lämna ut kortet")
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = SelectField("Skäl för spärr", choices=MANUAL_REVOCATION_CHOICES)
     requested_by = StringField("Vem begärde spärren", validators=[DataRequired("Fyll i vem som begärde spärren."),
                                                                   Length(max=200)])
@@ -100,7 +101,7 @@ SUPPORT_KIND_CHOICES = [(str(k), v) for k, v in SUPPORT_KIND_LABELS.items()]
 SUPPORT_CHANNEL_CHOICES = [(str(k), v) for k, v in SUPPORT_CHANNEL_LABELS.items()]
 
 
-class SupportForm(FlaskForm):
+class SupportForm(Form):
     kind = SelectField("Ärendetyp", choices=SUPPORT_KIND_CHOICES)
     channel = SelectField("Kanal", choices=SUPPORT_CHANNEL_CHOICES)
     out_of_hours = BooleanField("Utanför kontorstid (kväll, natt, helg)")
@@ -115,7 +116,7 @@ class SupportForm(FlaskForm):
     submit = SubmitField("Spara ärendet")
 
 
-class ResolveSupportForm(FlaskForm):
+class ResolveSupportForm(Form):
     resolution = TextAreaField("Åtgärd", validators=[DataRequired("Beskriv vad som gjordes."), Length(max=4000)])
     minutes_spent = IntegerField("Ytterligare tid (minuter)", default=0,
                                  validators=[InputRequired("Ange tiden i minuter (0 om ingen)."),

@@ -30,7 +30,7 @@ from cardadmin.people.service import lock_person, visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
-from cardadmin.validation import clean_text, hsa_id_input
+from cardadmin.validation import free_text, hsa_id_input
 
 _CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
 
@@ -87,7 +87,7 @@ def create_order(actor: User, *, person_id: int, order_type: str, desk_id: int, 
     desk = db.session.get(Desk, desk_id)
     if desk is None or not desk.active:
         raise InvalidInput("Välj en öppen kortutlämning.", field="desk_id")
-    comment = clean_text(comment, "Kommentar", max_length=1000, required=False)
+    comment = free_text(comment, "Kommentar", where="kommentaren", max_length=1000, required=False)
     pending = db.session.scalar(select(Order.id).where(Order.person_id == person.id, Order.status.in_(states.OPEN)))
     if pending is not None:
         raise Conflict(f"Det finns redan en pågående beställning för den här personen (beställning {pending}).")
@@ -117,7 +117,7 @@ def cancel(actor: User, order_id: int, reason: str = "") -> Order:
     order = get_order(actor, order_id)
     if not actor.has_role(Role.ADMIN) and order.orderer_id != actor.id:
         raise Forbidden("Bara den som beställde kan makulera beställningen.")
-    reason = clean_text(reason, "Skäl", max_length=1000, required=False)
+    reason = free_text(reason, "Skäl", where="skälet", max_length=1000, required=False)
     transition(order, Status.CANCELLED, actor, decision_reason=reason)
     _record(actor, "order.cancel", order, {"reason": reason})
     return order
@@ -147,7 +147,7 @@ def approve(actor: User, order_id: int) -> Order:
 
 
 def reject(actor: User, order_id: int, reason: str) -> Order:
-    reason = clean_text(reason, "Skäl för avslag", max_length=1000)
+    reason = free_text(reason, "Skäl för avslag", where="skälet för avslaget", max_length=1000)
     order = _decidable(actor, order_id)
     transition(order, Status.REJECTED, actor, decided_by_id=actor.id, decision_reason=reason)
     _record(actor, "order.reject", order, {"reason": reason})
@@ -240,7 +240,7 @@ def _identity_fields(actor: User, person: Person, data: IdentityInput) -> dict[s
         return {"method": "document", "document_type": str(doc), "document_valid_until": data.document_valid_until,
                 "document_number_last4": digits[-4:].upper()}
     if data.method == "witness":
-        name = clean_text(data.witness_name, "Vittnets namn", max_length=200)
+        name = free_text(data.witness_name, "Vittnets namn", where="vittnets namn", max_length=200)
         hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
         if hsa_id == actor.hsa_id or name.casefold() == actor.full_name.strip().casefold():
             raise InvalidInput("Vittnet får inte vara den korthandläggare som lämnar ut kortet.",

@@ -20,7 +20,7 @@ from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text
+from cardadmin.validation import free_text
 
 MAX_MINUTES = 1440
 
@@ -52,6 +52,15 @@ def _minutes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
         raise InvalidInput(f"Tidsåtgången ska vara 0–{MAX_MINUTES} minuter.", field="minutes_spent")
     return value
+
+
+def _time_of_a_resolved_case(total: int) -> int:
+    if total > MAX_MINUTES:
+        raise InvalidInput(f"Tidsåtgången för ett ärende kan vara högst {MAX_MINUTES} minuter.",
+                           field="minutes_spent")
+    if total < 1:
+        raise InvalidInput("Ange hur lång tid ärendet tog (minst en minut) när det är löst.", field="minutes_spent")
+    return total
 
 
 @dataclass
@@ -87,10 +96,13 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
         raise NotFound("Personen finns inte.")
     if card is not None and person is None:
         person = card.person
-    resolution = clean_text(data.resolution, "Åtgärd", max_length=4000, required=False)
+    # A case says what it is about; time may come later, but a case closed says how long it took.
+    description = free_text(data.description, "Beskrivning", where="beskrivningen", max_length=4000)
+    resolution = free_text(data.resolution, "Åtgärd", where="åtgärden", max_length=4000, required=False)
+    if resolution:
+        _time_of_a_resolved_case(minutes)
     row = SupportCase(
-        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours),
-        description=clean_text(data.description, "Beskrivning", max_length=4000, required=False),
+        kind=str(kind), channel=str(channel), out_of_hours=bool(data.out_of_hours), description=description,
         resolution=resolution, card_id=card.id if card else None, person_id=person.id if person else None,
         desk_id=desk_id, organisation_id=person.organisation_id if person else None, minutes_spent=minutes,
         handled_by_id=actor.id, resolved_at=utcnow() if resolution else None,
@@ -114,11 +126,8 @@ def resolve_support_case(actor: User, case_id: int, resolution: str, extra_minut
         raise Forbidden("Ärendet hör till en annan kortutlämning än dina.")
     if case.resolved_at is not None:
         raise Conflict("Ärendet är redan löst.")
-    text = clean_text(resolution, "Åtgärd", max_length=4000)
-    total = _minutes(extra_minutes) + case.minutes_spent
-    if total > MAX_MINUTES:
-        raise InvalidInput(f"Tidsåtgången för ett ärende kan vara högst {MAX_MINUTES} minuter.",
-                           field="minutes_spent")
+    text = free_text(resolution, "Åtgärd", where="åtgärden", max_length=4000)
+    total = _time_of_a_resolved_case(_minutes(extra_minutes) + case.minutes_spent)
     case.resolution, case.minutes_spent, case.resolved_at = text, total, utcnow()
     db.session.flush()
     audit.record(db.session, actor, "support_case.resolve", "support_case", case.id,

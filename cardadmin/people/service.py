@@ -19,11 +19,10 @@ from cardadmin.people.matching import name_or_hsa_id_clause
 from cardadmin.people.models import Person
 from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
-from cardadmin.validation import clean_text, hsa_id_input, unique_or_conflict
+from cardadmin.validation import clean_text, email_input, free_text, hsa_id_input, unique_or_conflict
 
 EDITORS = (Role.ORDERER, Role.RA_OFFICER, Role.CARD_ADMIN, Role.ADMIN)
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,40}$")
-_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -50,9 +49,7 @@ def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
         unit = get_or_404(Unit, data.unit_id, "Enheten")
         if unit.organisation_id != data.organisation_id:
             raise InvalidInput("Enheten hör inte till personens arbetsgivare.", field="unit_id")
-    mail = clean_text(data.mail, "E-post", max_length=254, required=False)
-    if mail and not _MAIL.match(mail):
-        raise InvalidInput("E-postadressen ser inte ut som en e-postadress.", field="mail")
+    mail = email_input(data.mail, field="mail")
     phone = clean_text(data.telephone, "Telefon", max_length=40, required=False)
     if phone and not _PHONE.match(phone):
         raise InvalidInput("Telefonnumret får bara innehålla siffror, mellanslag, +, - och parenteser.",
@@ -67,9 +64,9 @@ def _validate(actor: User, data: PersonInput) -> dict[str, Any]:
         raise InvalidInput("Slutdatum kan inte ligga före startdatum.", field="end_date")
     return {
         "hsa_id": hsa_id_input(data.hsa_id),
-        "given_name": clean_text(data.given_name, "Förnamn", max_length=100),
-        "surname": clean_text(data.surname, "Efternamn", max_length=100),
-        "title": clean_text(data.title, "Titel", max_length=100, required=False),
+        "given_name": free_text(data.given_name, "Förnamn", where="förnamnet", max_length=100),
+        "surname": free_text(data.surname, "Efternamn", where="efternamnet", max_length=100),
+        "title": free_text(data.title, "Titel", where="titeln", max_length=100, required=False),
         "mail": mail,
         "telephone": phone,
         "organisation_id": data.organisation_id,

@@ -13,12 +13,15 @@ from cardadmin.accounts.models import Organisation, Unit
 from cardadmin.audit.service import history
 from cardadmin.db import db
 from cardadmin.errors import NotFound
+from cardadmin.hsa import service as hsa
+from cardadmin.hsa.changelog import ChangeContext
+from cardadmin.hsa.service import PersonEntryInput
+from cardadmin.hsa.views import desk_choices
 from cardadmin.orders import queries
 from cardadmin.orders.forms import PersonForm
 from cardadmin.orders.models import Card, Order
 from cardadmin.people import service
 from cardadmin.people.models import Person
-from cardadmin.people.service import PersonInput
 from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.web import attempt, form_status
@@ -54,18 +57,30 @@ def new() -> Any:
     units = list(db.session.scalars(select(Unit).where(Unit.organisation_id.in_([o.id for o in orgs]))
                                     .order_by(Unit.name)))
     form.unit_id.choices = [("", "— ingen —")] + [(u.id, f"{u.name} ({u.hsa_id})") for u in units]
+    if current_user.desks:  # the HSA change log bills the desk where the entry was made
+        desk_choices(form)
+    else:
+        del form.desk_id
     if request.method == "GET" and request.args.get("hsa_id"):
         form.hsa_id.data = request.args["hsa_id"][:31]
     to_order = request.args.get("till") == "bestallning"
     status = 200
     if form.validate_on_submit():
-        data = PersonInput(
+        # The person row is the HSA entry: created through the HSA service, so it is in the change log (who,
+        # for which organisation, at which desk) that billing and the pilot evaluation count.
+        data = PersonEntryInput(
             hsa_id=form.hsa_id.data or "", given_name=form.given_name.data or "", surname=form.surname.data or "",
-            organisation_id=form.organisation_id.data or 0, unit_id=form.unit_id.data, title=form.title.data or "",
-            mail=form.mail.data or "", telephone=form.telephone.data or "", personnummer=form.personnummer.data,
-            protected_identity=form.protected_identity.data,
+            organisation_id=form.organisation_id.data or 0, title=form.title.data or "", mail=form.mail.data or "",
+            telephone=form.telephone.data or "", unit_ids=[form.unit_id.data] if form.unit_id.data else [],
+            personnummer=form.personnummer.data, protected_identity=bool(form.protected_identity.data),
         )
-        person, status = attempt(lambda: service.create_person(current_user, data))
+        desk_id = form.desk_id.data if "desk_id" in form else None
+        result, status = attempt(lambda: hsa.create_person_entry(ChangeContext(current_user, "web", desk_id=desk_id),
+                                                                  data))
+        person = result[0] if result is not None else None
+        if result is not None:
+            for warning in result[1]:
+                flash(warning, "warning")
         if person is not None:
             flash(f"{person.full_name} ({person.hsa_id}) är registrerad.", "success")
             if to_order and current_user.has_role(Role.ORDERER):

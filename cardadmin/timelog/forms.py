@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from cardadmin.accounts.forms import _optional_int
+from cardadmin.forms import Form
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     work_date = DateField("Datum", validators=[DataRequired("Ange datum (ÅÅÅÅ-MM-DD).")])
     start = StringField("Starttid (TT:MM)", validators=[Optional(), Length(max=5)])
     end = StringField("Sluttid (TT:MM)", validators=[Optional(), Length(max=5)])

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from cardadmin.errors import InvalidInput
+from cardadmin.timefmt import weeks_in_year
 
 DAY_MINUTES = 24 * 60
 _CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")
@@ -110,10 +111,6 @@ def week_monday(iso_year: int, iso_week: int) -> date:
 def week_days(iso_year: int, iso_week: int) -> list[date]:
     monday = week_monday(iso_year, iso_week)
     return [monday + timedelta(days=n) for n in range(7)]
-
-
-def weeks_in_year(iso_year: int) -> int:
-    return date(iso_year, 12, 28).isocalendar().week
 
 
 def period_dates(year: int, week_from: int, week_to: int) -> tuple[date, date]:

@@ -16,13 +16,12 @@ from cardadmin import audit
 from cardadmin.accounts.models import Desk, Organisation, PilotPeriod, Unit, User
 from cardadmin.db import db, utcnow
 from cardadmin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cardadmin.identifiers import scrub_personnummer
 from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
 from cardadmin.timelog import rules, sums
 from cardadmin.timelog.models import Activity, JourneyDistance, SheetStatus, TimeEntry, Timesheet
-from cardadmin.validation import clean_text, unique_or_conflict
+from cardadmin.validation import clean_text, free_text, unique_or_conflict
 
 
 @dataclass
@@ -129,9 +128,7 @@ def _checked_fields(actor: User, data: EntryInput, *, exclude_id: int | None = N
     km = rules.parse_amount(data.km_avoided, "Undvikna km", "km_avoided", maximum=Decimal("100000"), places=1)
     if km is None:
         km = journeys * default_km(data.desk_id, data.unit_id)
-    note = clean_text(data.note, "Anteckning", max_length=2000, required=False)
-    if scrub_personnummer(note) != note:
-        raise InvalidInput("Skriv inte personnummer i anteckningen.", field="note")
+    note = free_text(data.note, "Anteckning", where="anteckningen", max_length=2000, required=False, field="note")
     iso_year, iso_week = rules.iso_week_of(data.work_date)
     same_day = list(db.session.scalars(select(TimeEntry).where(
         TimeEntry.user_id == actor.id, TimeEntry.work_date == data.work_date,

@@ -18,7 +18,7 @@ from cardadmin.roles import Role
 from cardadmin.security import Grant, require_role, role_scope
 from cardadmin.timelog.models import SheetStatus, Timesheet
 from cardadmin.timelog.service import entries_of_week, sheet_for
-from cardadmin.validation import clean_text
+from cardadmin.validation import free_text
 
 
 def _approver_grants(actor: Any) -> list[Grant]:
@@ -103,7 +103,7 @@ def reopen(actor: User, sheet_id: int, reason: str) -> Timesheet:
     """Back to open with a reason: the author may withdraw a submitted week; an approver may return a
     submitted week or reopen an approved (locked) one."""
     sheet = get_sheet(actor, sheet_id)
-    reason = clean_text(reason, "Motivering", max_length=1000)
+    reason = free_text(reason, "Motivering", where="motiveringen", max_length=1000)
     if len(reason) < 5:
         raise InvalidInput("Skriv en motivering (minst fem tecken).", field="reason")
     status = SheetStatus(sheet.status)

@@ -37,7 +37,8 @@ def day_of_work(app, live_server):
         for n in (1, 2):
             to_status(world, order_for(world, f"B{n}"), Status.HANDED_OVER, card_number=f"97520000001{n}")
         clerk = db.session.get(type(world.users["card_admin"]), world.users["card_admin"].id)
-        support.open_support_case(clerk, support.SupportInput(kind="pin_puk", channel="phone", minutes_spent=20))
+        support.open_support_case(clerk, support.SupportInput(kind="pin_puk", channel="phone", minutes_spent=20,
+                                                                description="PIN spärrad"))
         db.session.commit()
     return live_server
 
