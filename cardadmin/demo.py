@@ -156,10 +156,8 @@ def _demo_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk])
             elif step == "in_production":
                 orders.mark_in_production(clerk, order.id)
             elif step == "at_desk":
-                # The card meant to show "expired" is registered with yesterday's expiry date.
-                days = -1 if final == "expired" else 5 * 365
                 orders.mark_at_desk(clerk, order.id, f"9752000000000000{n:04d}",
-                                    expires_on=date.today() + timedelta(days=days))
+                                    expires_on=date.today() + timedelta(days=5 * 365))
             elif step == "handed_over":
                 orders.hand_over(clerk, order.id, f"9752000000000000{n:04d}", orders.IdentityInput(
                     method="document", document_type="driving_licence",
@@ -172,6 +170,10 @@ def _demo_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk])
             orders.create_order(orderer, person_id=person.id, order_type="replacement_lost",
                                 desk_id=desks[desk_name].id)
         elif final == "expired":
+            # Years pass: the card meant to show "expired" ran out yesterday (a card past its date can be neither
+            # registered nor handed over).
+            assert order.card is not None
+            order.card.expires_on = date.today() - timedelta(days=1)
             cards.expire_card(None, order.card_id)
         if final == "active":
             _demo_support_cases(clerk, order.card_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from cardadmin.accounts.models import User
 from cardadmin.db import db, utcnow
 from cardadmin.errors import CardAdminError, Conflict, InvalidInput, NotFound
 from cardadmin.orders import states
+from cardadmin.orders.card_rules import add_years, has_expired
 from cardadmin.orders.models import Card, Order, Revocation, RevocationReason
 from cardadmin.orders.queries import get_card
 from cardadmin.orders.service import transition
@@ -22,13 +22,6 @@ from cardadmin.timefmt import today
 from cardadmin.validation import clean_text
 
 RETENTION_YEARS = 10
-
-
-def add_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February → 1 March: never shorter than the full period
-        return moment.replace(year=moment.year + years, month=3, day=1)
 
 
 def _revoke(actor: Any, card: Card, reason: RevocationReason, requested_by: str, comment: str = "") -> Revocation:
@@ -86,7 +79,7 @@ def revoke_as_replaced(actor: User, old: Card, new: Card) -> None:
 
 def expire_card(actor: User | None, card_id: int) -> Card:
     card = get_card(actor, card_id)
-    if card.expires_on is None or card.expires_on > today():
+    if not has_expired(card, today()):
         raise Conflict("Kortet har inte passerat sitt utgångsdatum.")
     order = db.session.scalar(select(Order).where(Order.card_id == card.id))
     if order is not None:

@@ -21,6 +21,7 @@ from cardadmin.accounts.models import Desk, User
 from cardadmin.db import db, utcnow
 from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
 from cardadmin.orders import states
+from cardadmin.orders.card_rules import check_expiry_for_registration, has_expired, normalise_card_number
 from cardadmin.orders.models import Card, DocumentType, IdentityCheck, Order, OrderType
 from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
@@ -31,15 +32,6 @@ from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
 from cardadmin.validation import clean_text, hsa_id_input
-
-_CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
-
-
-def normalise_card_number(value: str | None) -> str:
-    number = re.sub(r"[\s-]", "", value or "").upper()
-    if not _CARD_NUMBER.match(number):
-        raise InvalidInput("Kortnumret ska bestå av 6–32 siffror eller bokstäver.", field="card_number")
-    return number
 
 
 def transition(order: Order, target: Status, actor: Any, **values: Any) -> states.Transition:
@@ -193,6 +185,7 @@ def mark_at_desk(actor: User, order_id: int, card_number: str, *, expires_on: da
     """The card is produced and locked away at the desk; its number is registered here."""
     order = _at_my_desk(actor, order_id)
     number = normalise_card_number(card_number)
+    check_expiry_for_registration(expires_on, today())
     states.check(order.status, Status.AT_DESK, actor)  # refuse before creating anything
     if db.session.scalar(select(Card.id).where(Card.card_number == number)) is not None:
         raise Conflict(f"Kortnumret {number} är redan registrerat.")
@@ -258,7 +251,11 @@ def hand_over(actor: User, order_id: int, card_number: str, identity: IdentityIn
     order = _at_my_desk(actor, order_id)
     states.check(order.status, Status.HANDED_OVER, actor)
     card = order.card
-    if card is None or normalise_card_number(card_number) != card.card_number:
+    assert card is not None  # at desk implies a card
+    if has_expired(card, today()):
+        raise Conflict(f"Kortet {card.card_number} gick ut {card.expires_on} och kan inte lämnas ut. Spärra det och "
+                       "beställ ett ersättningskort.")
+    if normalise_card_number(card_number) != card.card_number:
         raise InvalidInput("Kortnumret stämmer inte med kortet som tillverkats för den här beställningen.",
                            field="card_number")
     check = _identity_fields(actor, order.person, identity)

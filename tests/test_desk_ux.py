@@ -1,0 +1,154 @@
+"""The desk and card screens after the UX review: card expiry, the card number's shape, cards waiting for the
+recipient's acceptance, the revoke confirm step and the hand-over page. Services first, then the web (and API)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cardadmin.db import db
+from cardadmin.errors import Conflict, InvalidInput
+from cardadmin.orders import cards, service
+from cardadmin.orders.models import Card, IdentityCheck, Order
+from cardadmin.orders.states import Status
+from tests.conftest import World, build_world
+from tests.test_orders_api import _h, _tokens
+from tests.test_orders_service import DOC, order_for, to_status
+from tests.test_orders_views import _drive, _new_order, _order
+from tests.test_people import user
+
+IDENTITY = {"method": "document", "document_type": "passport",
+            "document_valid_until": (date.today() + timedelta(days=400)).isoformat(), "document_number": "AB12345678"}
+
+
+@pytest.fixture
+def w(app_ctx: Any) -> World:
+    return build_world()
+
+
+def _cards() -> int:
+    return db.session.scalar(select(func.count()).select_from(Card)) or 0
+
+
+# ---------------------------------------------------------------- 1. expiry
+
+
+@pytest.mark.parametrize("expires_on", [date(2020, 1, 1), date.today() - timedelta(days=1),
+                                        date.today() + timedelta(days=10 * 366 + 3)])
+def test_registration_refuses_an_expiry_date_in_the_past_or_absurdly_far_ahead(w: World, expires_on: date) -> None:
+    order = to_status(w, order_for(w), Status.IN_PRODUCTION)
+    with pytest.raises(InvalidInput) as refused:
+        service.mark_at_desk(user(w, "card_admin"), order.id, "9752000000001", expires_on=expires_on)
+    assert refused.value.field == "expires_on" and "Kontrollera datumet" in refused.value.message
+    db.session.rollback()
+    assert _cards() == 0 and db.session.get(Order, order.id).status == Status.IN_PRODUCTION
+
+
+def test_registration_takes_today_and_ten_years_ahead(w: World) -> None:
+    first, second = to_status(w, order_for(w, "P1"), Status.IN_PRODUCTION), \
+        to_status(w, order_for(w, "P2"), Status.IN_PRODUCTION)
+    ka = user(w, "card_admin")
+    service.mark_at_desk(ka, first.id, "9752000000001", expires_on=date.today())
+    today = date.today()
+    service.mark_at_desk(ka, second.id, "9752000000002", expires_on=today.replace(year=today.year + 10)
+                         if (today.month, today.day) != (2, 29) else today + timedelta(days=3652))
+    assert _cards() == 2
+
+
+def test_a_card_past_its_expiry_date_is_not_handed_over(w: World) -> None:
+    order = to_status(w, order_for(w), Status.AT_DESK)
+    order.card.expires_on = date.today() - timedelta(days=1)  # it lay at the desk until it ran out
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        service.hand_over(user(w, "card_admin"), order.id, "9752000000001", DOC)
+    assert "gick ut" in refused.value.message and "ersättningskort" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(Order, order.id).status == Status.AT_DESK
+    assert db.session.scalar(select(func.count()).select_from(IdentityCheck)) == 0
+    # It is revoked instead (the desk may revoke a card lying there).
+    cards.revoke_card(user(w, "card_admin"), order.card_id, "wrong_data", "Korthandläggaren")
+    assert order.card.status == Status.REVOKED
+
+
+def test_expiry_is_the_day_after_the_last_valid_day_for_hand_over_and_expire_alike(w: World) -> None:
+    order = to_status(w, order_for(w), Status.AT_DESK)
+    order.card.expires_on = date.today()  # valid through today
+    db.session.commit()
+    service.hand_over(user(w, "card_admin"), order.id, "9752000000001", DOC)
+    service.activate(user(w, "card_admin"), order.id)
+    with pytest.raises(Conflict):
+        cards.expire_card(None, order.card_id)
+
+
+def test_web_and_api_refuse_an_expired_card(app: Any, client: Any, world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.IN_PRODUCTION)
+    client.login("card_admin")
+    past = client.post_form(f"/utlamning/{order_id}/kort", {"card_number": "9752000000102",
+                                                             "expires_on": "2020-01-01"})
+    assert past.status_code == 400 and "ett utgånget kort kan inte registreras" in past.get_data(as_text=True)
+    token = _tokens(app, world, "card_admin")["card_admin"]
+    api = app.test_client().post(f"/api/v1/orders/{order_id}/at-desk", headers=_h(token),
+                                 json={"card_number": "9752000000102", "expires_on": "2099-01-01"})
+    assert api.status_code == 400 and "mer än 10 år" in api.json["error"]["message"]
+    with app.app_context():
+        assert _cards() == 0
+    assert client.post_form(f"/utlamning/{order_id}/kort", {"card_number": "9752000000102",
+                                                             "expires_on": date.today().isoformat()}).status_code == 302
+    with app.app_context():
+        _order(order_id).card.expires_on = date.today() - timedelta(days=3)
+        db.session.commit()
+    refused = client.post_form(f"/utlamning/{order_id}/utlamning", {"card_number": "9752000000102", **IDENTITY})
+    assert refused.status_code == 409 and "kan inte lämnas ut" in refused.get_data(as_text=True)
+    handed = app.test_client().post(f"/api/v1/orders/{order_id}/hand-over", headers=_h(token),
+                                    json={"card_number": "9752000000102", **IDENTITY})
+    assert handed.status_code == 409 and "gick ut" in handed.json["error"]["message"]
+    with app.app_context():
+        assert _order(order_id).status == Status.AT_DESK
+
+
+# ---------------------------------------------------------------- 4. card numbers
+
+
+@pytest.mark.parametrize("typed", ["abc 123", "ABC123", "9752 0000 00O1", "٩٧٥٢٠٠٠٠٠١", "12;DROP", "12345"])
+def test_card_numbers_are_digits_only(w: World, typed: str) -> None:
+    order = to_status(w, order_for(w), Status.IN_PRODUCTION)
+    with pytest.raises(InvalidInput) as refused:
+        service.mark_at_desk(user(w, "card_admin"), order.id, typed)
+    assert refused.value.field == "card_number" and "siffror" in refused.value.message
+    db.session.rollback()
+    assert _cards() == 0
+
+
+def test_card_numbers_typed_in_groups_are_stored_as_digits(w: World) -> None:
+    order = to_status(w, order_for(w), Status.IN_PRODUCTION)
+    service.mark_at_desk(user(w, "card_admin"), order.id, " 9752 0000-0000 07 ")
+    assert order.card.card_number == "97520000000007"
+    with pytest.raises(InvalidInput, match="siffror"):
+        service.hand_over(user(w, "card_admin"), order.id, "abc 123", DOC)
+
+
+def test_web_api_and_search_refuse_letters_in_a_card_number(app: Any, client: Any, world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.IN_PRODUCTION)
+    client.login("card_admin")
+    page = client.post_form(f"/utlamning/{order_id}/kort", {"card_number": "abc 123"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and f"Beställning {order_id} (" in text and "siffror" in text
+    assert 'value="abc 123"' in text and 'aria-invalid="true"' in text  # the row keeps what was typed
+    empty = client.post_form(f"/utlamning/{order_id}/kort", {"card_number": ""}).get_data(as_text=True)
+    assert f"Beställning {order_id} (" in empty and "Fyll i kortnumret." in empty
+    token = _tokens(app, world, "card_admin")["card_admin"]
+    api = app.test_client().post(f"/api/v1/orders/{order_id}/at-desk", headers=_h(token),
+                                 json={"card_number": "ABC123"})
+    assert api.status_code == 400 and "siffror" in api.json["error"]["message"]
+    listed = app.test_client().get("/api/v1/cards?card_number=abc123", headers=_h(token))
+    assert listed.status_code == 400
+    with app.app_context():
+        assert _cards() == 0
+    search = client.get("/kort/sok?kortnummer=abc")
+    assert search.status_code == 400 and "bara av siffror" in search.get_data(as_text=True)
+    assert client.get("/kort/sok?kortnummer=9752 00").status_code == 200
