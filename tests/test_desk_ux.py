@@ -3,6 +3,7 @@ recipient's acceptance, the revoke confirm step and the hand-over page. Services
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from cardadmin.db import db
-from cardadmin.errors import Conflict, InvalidInput
+from cardadmin.errors import Conflict, Forbidden, InvalidInput
 from cardadmin.orders import cards, service
 from cardadmin.orders.models import Card, IdentityCheck, Order
 from cardadmin.orders.states import Status
+from cardadmin.roles import Role
 from tests.conftest import World, build_world
 from tests.test_orders_api import _h, _tokens
 from tests.test_orders_service import DOC, order_for, to_status
@@ -152,3 +154,42 @@ def test_web_api_and_search_refuse_letters_in_a_card_number(app: Any, client: An
     search = client.get("/kort/sok?kortnummer=abc")
     assert search.status_code == 400 and "bara av siffror" in search.get_data(as_text=True)
     assert client.get("/kort/sok?kortnummer=9752 00").status_code == 200
+
+
+# ---------------------------------------------------------------- 2. handed over, waiting for the acceptance
+
+
+def test_who_may_take_the_desk_steps_of_an_order(w: World) -> None:
+    from tests.test_people import add_user
+
+    order = to_status(w, order_for(w), Status.HANDED_OVER)
+    other_desk = add_user(w, "ka_other", [Role.CARD_ADMIN], w.region_id, [w.other_desk_id])
+    assert service.works_at_desk_of(user(w, "card_admin"), order)
+    assert not service.works_at_desk_of(other_desk, order)
+    assert not service.works_at_desk_of(user(w, "ra_officer"), order)
+    with pytest.raises(Forbidden):
+        service.at_my_desk(other_desk, order)
+
+
+def test_a_handed_over_card_is_listed_counted_and_linked_until_accepted(app: Any, client: Any, new_client: Any,
+                                                                        world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.HANDED_OVER)
+    with app.app_context():
+        card_id = _order(order_id).card_id
+    receipt = f"/utlamning/{order_id}/kvitto"
+    client.login("card_admin")
+    queue = client.get("/utlamning/").get_data(as_text=True)
+    assert "Väntar på kvittens (1)" in queue and f'href="{receipt}"' in queue
+    assert re.search(r'<strong class="count">1</strong>\s*Utlämnade kort som väntar på kvittens',
+                     client.get("/").get_data(as_text=True))
+    for page in (f"/bestallningar/{order_id}", f"/kort/{card_id}"):
+        text = client.get(page).get_data(as_text=True)
+        assert f'href="{receipt}"' in text and "kvittens är inte registrerad" in text, page
+    ra = new_client()
+    ra.login("ra_officer")  # may see the order and the card, not take the desk's step
+    for page in (f"/bestallningar/{order_id}", f"/kort/{card_id}"):
+        assert receipt not in ra.get(page).get_data(as_text=True)
+    assert client.post_form(f"/utlamning/{order_id}/aktivera").status_code == 302
+    assert "Väntar på kvittens (0)" in client.get("/utlamning/").get_data(as_text=True)
+    assert receipt not in client.get(f"/kort/{card_id}").get_data(as_text=True)

@@ -432,7 +432,7 @@ def test_start_page_counts_what_waits_for_each_role(app: Any, new_client: Any, w
     assert work("ra_officer") == {"Beställningar att godkänna": 2}
     assert work("ra_kommun") == {"Beställningar att godkänna": 0}  # other organisation's staff
     assert work("card_admin") == {"Att tillverka": 0, "Kort som väntar på att hämtas": 1,
-                                  "Kort som väntat mer än 60 dagar": 1}
+                                  "Utlämnade kort som väntar på kvittens": 0, "Kort som väntat mer än 60 dagar": 1}
     assert work("orderer") == {"Mina pågående beställningar": 3}
     assert work("evaluator") == {}
 

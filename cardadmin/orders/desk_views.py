@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cardadmin.db import db
-from cardadmin.errors import Forbidden
 from cardadmin.orders import queries, service
 from cardadmin.orders.forms import HandOverForm, ProduceForm
 from cardadmin.orders.models import IdentityCheck, Order
@@ -26,15 +25,14 @@ QUEUES = [
     (Status.APPROVED, "Att tillverka", "efter_godkand"),
     (Status.IN_PRODUCTION, "Under tillverkning", "efter_tillverkning"),
     (Status.AT_DESK, "Finns att hämta", "efter_hamta"),
+    # Handed over, the receipt not yet signed: the card is not in use until the acceptance is recorded.
+    (Status.HANDED_OVER, "Väntar på kvittens", "efter_kvittens"),
 ]
 
 
 def _my_desk_order(order_id: int) -> Order:
     """Scoped read, then the desk rule (the services check it again when acting)."""
-    order = queries.get_order(current_user, order_id)
-    if order.desk_id not in {d.id for d in current_user.desks}:
-        raise Forbidden("Beställningen hämtas ut vid en annan kortutlämning än dina.")
-    return order
+    return service.at_my_desk(current_user, queries.get_order(current_user, order_id))
 
 
 def _queues_page(status: int = 200, produce_form: ProduceForm | None = None, failed: int | None = None) -> Any:

@@ -166,12 +166,21 @@ def decide_many(actor: User, order_ids: list[int], *, approve_them: bool, reason
 # ---------------------------------------------------------------- the desk
 
 
-def _at_my_desk(actor: User, order_id: int) -> Order:
-    require_role(actor, Role.CARD_ADMIN)
-    order = get_order(actor, order_id)
-    if order.desk_id not in {d.id for d in actor.desks}:
+def works_at_desk_of(actor: Any, order: Order) -> bool:
+    """Whether ``actor`` is a card administrator at the desk where ``order`` is collected: who may take its desk
+    steps (production, registration, hand-over, acceptance). Pages ask it before offering them."""
+    return actor.has_role(Role.CARD_ADMIN) and order.desk_id in {d.id for d in actor.desks}
+
+
+def at_my_desk(actor: User, order: Order) -> Order:
+    if not works_at_desk_of(actor, order):
         raise Forbidden("Beställningen hämtas ut vid en annan kortutlämning än dina.")
     return order
+
+
+def _at_my_desk(actor: User, order_id: int) -> Order:
+    require_role(actor, Role.CARD_ADMIN)
+    return at_my_desk(actor, get_order(actor, order_id))
 
 
 def mark_in_production(actor: User, order_id: int) -> Order:
