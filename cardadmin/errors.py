@@ -37,11 +37,13 @@ class InputProblems:
         self.errors: dict[str, str] = {}
 
     @contextmanager
-    def check(self) -> Iterator[None]:
+    def check(self, field: str | None = None) -> Iterator[None]:
+        """Record the InvalidInput raised inside (under ``field`` when given, else under the fields it names)."""
         try:
             yield
         except InvalidInput as exc:
-            for name, message in (exc.errors or {"": exc.message}).items():
+            named = {field: exc.message} if field else (exc.errors or {"": exc.message})
+            for name, message in named.items():
                 self.errors.setdefault(name, message)
 
     def raise_any(self) -> None:

@@ -193,3 +193,60 @@ def test_a_handed_over_card_is_listed_counted_and_linked_until_accepted(app: Any
     assert client.post_form(f"/utlamning/{order_id}/aktivera").status_code == 302
     assert "Väntar på kvittens (0)" in client.get("/utlamning/").get_data(as_text=True)
     assert receipt not in client.get(f"/kort/{card_id}").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- 3. revoking one card
+
+
+def test_not_collected_is_a_reason_only_for_a_card_lying_at_the_desk(w: World) -> None:
+    active = to_status(w, order_for(w, "P1"), Status.ACTIVE, "9752000000001")
+    waiting = to_status(w, order_for(w, "P2"), Status.AT_DESK, "9752000000002")
+    assert "not_collected" not in cards.manual_reasons(active.card)
+    assert "not_collected" in cards.manual_reasons(waiting.card)
+    assert "replaced" not in cards.manual_reasons(waiting.card)
+    ka = user(w, "card_admin")
+    for reason, expected in (("not_collected", "Ej uthämtat"), ("replaced", "Ersatt"), ("", "Välj skäl")):
+        with pytest.raises(InvalidInput) as refused:
+            cards.revoke_card(ka, active.card_id, reason, "Kortinnehavaren")
+        assert refused.value.field == "reason" and expected in refused.value.message
+        db.session.rollback()
+    assert db.session.get(Card, active.card_id).status == Status.ACTIVE
+    cards.revoke_card(ka, waiting.card_id, "not_collected", "Korthandläggaren")
+    assert waiting.card.status == Status.REVOKED
+
+
+def test_revoke_refusal_names_every_problem_at_once(w: World) -> None:
+    active = to_status(w, order_for(w), Status.ACTIVE)
+    with pytest.raises(InvalidInput) as refused:
+        cards.revoke_card(user(w, "card_admin"), active.card_id, "", "")
+    assert set(refused.value.errors) == {"reason", "requested_by"}
+
+
+def test_the_card_page_asks_for_a_reason_and_a_confirmation(app: Any, client: Any, world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.ACTIVE)
+    with app.app_context():
+        card_id = _order(order_id).card_id
+    client.login("card_admin")
+    page = client.get(f"/kort/{card_id}").get_data(as_text=True)
+    assert 'name="confirmed"' in page and "— välj skäl —" in page
+    assert "selected" not in page.split('id="reason"')[1].split("</select>")[0]  # no reason chosen for the user
+    assert 'value="not_collected"' not in page  # an active card was collected
+    revoke = f"/kort/{card_id}/sparra"
+    nothing = client.post_form(revoke, {"reason": "", "requested_by": ""}).get_data(as_text=True)
+    for message in ("Välj skäl för spärren.", "Fyll i vem som begärde spärren.", "Bekräfta spärren"):
+        assert message in nothing  # all at once
+    unconfirmed = client.post_form(revoke, {"reason": "lost", "requested_by": "Kortinnehavaren"})
+    assert unconfirmed.status_code == 400 and "Bekräfta spärren" in unconfirmed.get_data(as_text=True)
+    forged = client.post_form(revoke, {"reason": "not_collected", "requested_by": "X", "confirmed": "y"})
+    assert forged.status_code == 400
+    token = _tokens(app, world, "card_admin")["card_admin"]
+    api = app.test_client().post(f"/api/v1/cards/{card_id}/revoke", headers=_h(token),
+                                 json={"reason": "not_collected", "requested_by": "X"})
+    assert api.status_code == 400 and "Ej uthämtat" in api.json["error"]["message"]
+    with app.app_context():
+        assert _order(order_id).card.status == Status.ACTIVE
+    done = client.post_form(revoke, {"reason": "lost", "requested_by": "Kortinnehavaren", "confirmed": "y"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert _order(order_id).card.status == Status.REVOKED

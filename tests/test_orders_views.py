@@ -326,8 +326,8 @@ def test_revoke_on_the_card_page_and_replacement_link(app, client, new_client, w
     assert missing.status_code == 400
     with app.app_context():
         assert _count(Revocation) == 0
-    assert client.post_form(f"/kort/{card_id}/sparra", {"reason": "lost",
-                                                         "requested_by": "Kortinnehavaren"}).status_code == 302
+    assert client.post_form(f"/kort/{card_id}/sparra", {"reason": "lost", "requested_by": "Kortinnehavaren",
+                                                         "confirmed": "y"}).status_code == 302
     with app.app_context():
         assert actions("card", card_id)[-1] == "card.revoke"
     orderer = new_client()
