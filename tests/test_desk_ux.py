@@ -250,3 +250,48 @@ def test_the_card_page_asks_for_a_reason_and_a_confirmation(app: Any, client: An
     assert done.status_code == 302
     with app.app_context():
         assert _order(order_id).card.status == Status.REVOKED
+
+
+# ---------------------------------------------------------------- 5. the hand-over page
+
+
+def test_hand_over_names_every_problem_at_once(w: World) -> None:
+    order = to_status(w, order_for(w), Status.AT_DESK)
+    ka = user(w, "card_admin")
+    with pytest.raises(InvalidInput) as document:
+        service.hand_over(ka, order.id, "9752000000999",
+                          service.IdentityInput("document", None, date.today() - timedelta(days=1), "12"))
+    assert set(document.value.errors) == {"card_number", "document_type", "document_valid_until", "document_number"}
+    assert "stämmer inte" in document.value.errors["card_number"]
+    with pytest.raises(InvalidInput) as witness:
+        service.hand_over(ka, order.id, "", service.IdentityInput("witness"))
+    assert witness.value.errors["card_number"] == "Fyll i kortnumret."
+    assert set(witness.value.errors) == {"card_number", "witness_name", "witness_hsa_id"}
+    db.session.rollback()
+    assert db.session.get(Order, order.id).status == Status.AT_DESK
+
+
+def test_hand_over_page_focus_links_both_parts_without_script_and_errors_beside_fields(app: Any, client: Any,
+                                                                                     world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.AT_DESK)
+    with app.app_context():
+        order = _order(order_id)
+        card_id, person_id = order.card_id, order.person_id
+    client.login("card_admin")
+    page = client.get(f"/utlamning/{order_id}/utlamning").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autofocus[^>]*id="card_number"|<input[^>]*id="card_number"[^>]*autofocus', page)
+    for link in (f"/bestallningar/{order_id}", f"/personer/{person_id}", f"/kort/{card_id}"):
+        assert f'href="{link}"' in page, link
+    # Without script both parts are there (app.js hides the one not chosen); no inline script (CSP).
+    assert 'data-shown-value="document"' in page and 'data-shown-value="witness"' in page
+    assert "<script>" not in page
+    posted = client.post_form(f"/utlamning/{order_id}/utlamning", {"method": "document", "card_number": "",
+                                                                   "document_number": "1"})
+    text = posted.get_data(as_text=True)
+    assert posted.status_code == 400
+    for name, message in (("card_number", "Fyll i kortnumret."), ("document_type", "Välj vilken id-handling"),
+                          ("document_valid_until", "Ange id-handlingens giltighetstid."),
+                          ("document_number", r"Ange id-handlingens nummer \(minst de fyra sista")):
+        assert re.search(rf'id="{name}-error">{message}', text), name
+    assert "autofocus" not in text  # app.js puts the focus on the first field in error instead

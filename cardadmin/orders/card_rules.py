@@ -27,6 +27,8 @@ When = TypeVar("When", date, datetime)
 def normalise_card_number(value: str | None) -> str:
     """A card number as typed ('9752 0000 0000 07') → as stored ('97520000000007'); else a Swedish 400."""
     number = _SEPARATORS.sub("", value or "")
+    if not number:
+        raise InvalidInput("Fyll i kortnumret.", field="card_number")
     if not (_DIGITS.fullmatch(number) and CARD_NUMBER_MIN <= len(number) <= CARD_NUMBER_MAX):
         raise InvalidInput(CARD_NUMBER_MESSAGE, field="card_number")
     return number

@@ -100,7 +100,7 @@ def hand_over(order_id: int) -> Any:
             witness_name=form.witness_name.data, witness_hsa_id=form.witness_hsa_id.data,
         )
         done, status = attempt(lambda: service.hand_over(current_user, order.id, form.card_number.data or "",
-                                                         identity))
+                                                         identity), form=form)
         if done is not None:
             flash("Kortet är utlämnat. Skriv ut kvittot och låt mottagaren skriva under.", "success")
             return redirect(url_for("desk_orders.receipt", order_id=order.id))

@@ -70,8 +70,8 @@ class ProduceForm(FlaskForm):
 
 
 class HandOverForm(FlaskForm):
-    card_number = StringField("Kortnummer på kortet som lämnas ut",
-                              validators=[DataRequired("Fyll i kortnumret."), Length(max=40)])
+    # Every rule of the hand-over is checked by the service, which names all problems at once.
+    card_number = StringField("Kortnummer på kortet som lämnas ut", validators=[Length(max=40)])
     method = RadioField("Identitetskontroll", choices=[("document", "Id-handling"),
                                                        ("witness", "Vittnesförfarande (ingen id-handling)")],
                         default="document", validate_choice=False)

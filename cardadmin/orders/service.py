@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from cardadmin import audit
 from cardadmin.accounts.models import Desk, User
 from cardadmin.db import db, utcnow
-from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.errors import CardAdminError, Conflict, Forbidden, InputProblems, InvalidInput, NotFound
 from cardadmin.orders import states
 from cardadmin.orders.card_rules import check_expiry_for_registration, has_expired, normalise_card_number
 from cardadmin.orders.models import Card, DocumentType, IdentityCheck, Order, OrderType
@@ -227,28 +227,35 @@ class IdentityInput:
 
 
 def _identity_fields(actor: User, person: Person, data: IdentityInput) -> dict[str, Any]:
+    """The identity check as stored, or an InvalidInput naming every field's problem at once."""
+    problems = InputProblems()
     if data.method == "document":
-        try:
-            doc = DocumentType(data.document_type or "")
-        except ValueError:
-            raise InvalidInput("Välj vilken id-handling som visades.", field="document_type") from None
+        if data.document_type not in set(DocumentType):
+            problems.errors["document_type"] = "Välj vilken id-handling som visades."
         if data.document_valid_until is None:
-            raise InvalidInput("Ange id-handlingens giltighetstid.", field="document_valid_until")
-        if data.document_valid_until < today():
-            raise InvalidInput("Id-handlingen har gått ut och kan inte godtas.", field="document_valid_until")
+            problems.errors["document_valid_until"] = "Ange id-handlingens giltighetstid."
+        elif data.document_valid_until < today():
+            problems.errors["document_valid_until"] = "Id-handlingen har gått ut och kan inte godtas."
         digits = re.sub(r"[^0-9A-Za-z]", "", data.document_number or "")
         if len(digits) < 4:
-            raise InvalidInput("Ange id-handlingens nummer (minst de fyra sista tecknen).", field="document_number")
-        return {"method": "document", "document_type": str(doc), "document_valid_until": data.document_valid_until,
-                "document_number_last4": digits[-4:].upper()}
+            problems.errors["document_number"] = "Ange id-handlingens nummer (minst de fyra sista tecknen)."
+        problems.raise_any()
+        return {"method": "document", "document_type": str(data.document_type),
+                "document_valid_until": data.document_valid_until, "document_number_last4": digits[-4:].upper()}
     if data.method == "witness":
-        name = clean_text(data.witness_name, "Vittnets namn", max_length=200)
-        hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
-        if hsa_id == actor.hsa_id or name.casefold() == actor.full_name.strip().casefold():
-            raise InvalidInput("Vittnet får inte vara den korthandläggare som lämnar ut kortet.",
-                               field="witness_hsa_id")
-        if hsa_id == person.hsa_id:
-            raise InvalidInput("Kortmottagaren kan inte vara sitt eget vittne.", field="witness_hsa_id")
+        name = hsa_id = None
+        with problems.check("witness_name"):
+            name = clean_text(data.witness_name, "Vittnets namn", max_length=200)
+        with problems.check("witness_hsa_id"):
+            hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
+        is_me = (hsa_id is not None and hsa_id == actor.hsa_id) or \
+            (name is not None and name.casefold() == actor.full_name.strip().casefold())
+        if is_me:
+            problems.errors.setdefault("witness_hsa_id",
+                                       "Vittnet får inte vara den korthandläggare som lämnar ut kortet.")
+        elif hsa_id is not None and hsa_id == person.hsa_id:
+            problems.errors.setdefault("witness_hsa_id", "Kortmottagaren kan inte vara sitt eget vittne.")
+        problems.raise_any()
         return {"method": "witness", "witness_name": name, "witness_hsa_id": hsa_id}
     raise InvalidInput("Välj id-handling eller vittnesförfarande.", field="method")
 
@@ -264,10 +271,13 @@ def hand_over(actor: User, order_id: int, card_number: str, identity: IdentityIn
     if has_expired(card, today()):
         raise Conflict(f"Kortet {card.card_number} gick ut {card.expires_on} och kan inte lämnas ut. Spärra det och "
                        "beställ ett ersättningskort.")
-    if normalise_card_number(card_number) != card.card_number:
-        raise InvalidInput("Kortnumret stämmer inte med kortet som tillverkats för den här beställningen.",
-                           field="card_number")
-    check = _identity_fields(actor, order.person, identity)
+    problems = InputProblems()  # every field's problem at once
+    with problems.check("card_number"):
+        if normalise_card_number(card_number) != card.card_number:
+            raise InvalidInput("Kortnumret stämmer inte med kortet som tillverkats för den här beställningen.")
+    with problems.check():
+        check = _identity_fields(actor, order.person, identity)
+    problems.raise_any()
     transition(order, Status.HANDED_OVER, actor)
     now = utcnow()
     card.status, card.status_changed_at = Status.HANDED_OVER, now
