@@ -16,6 +16,7 @@ from cardadmin.orders import cards, service
 from cardadmin.orders.models import Card, IdentityCheck, Order
 from cardadmin.orders.states import Status
 from cardadmin.roles import Role
+from cardadmin.timefmt import LOCAL
 from tests.conftest import World, build_world
 from tests.test_orders_api import _h, _tokens
 from tests.test_orders_service import DOC, order_for, to_status
@@ -295,3 +296,18 @@ def test_hand_over_page_focus_links_both_parts_without_script_and_errors_beside_
                           ("document_number", r"Ange id-handlingens nummer \(minst de fyra sista")):
         assert re.search(rf'id="{name}-error">{message}', text), name
     assert "autofocus" not in text  # app.js puts the focus on the first field in error instead
+
+
+# ---------------------------------------------------------------- 6. the receipt
+
+
+def test_receipt_has_place_and_date_and_a_print_button(app: Any, client: Any, world: Any) -> None:
+    order_id = _new_order(app, world)
+    _drive(app, world, order_id, Status.HANDED_OVER)
+    with app.app_context():
+        order = _order(order_id)
+        town, day = order.desk.town, order.handed_over_at.astimezone(LOCAL).date().isoformat()
+    client.login("card_admin")
+    page = client.get(f"/utlamning/{order_id}/kvitto").get_data(as_text=True)
+    assert re.search(rf"Ort och datum: <span[^>]*>{re.escape(town)}, {day}</span>", page)
+    assert "data-print hidden" in page and "<script>" not in page  # shown by app.js, which calls window.print

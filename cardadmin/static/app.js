@@ -23,6 +23,12 @@ document.addEventListener("DOMContentLoaded", function () {
     radios.forEach(function (r) { r.addEventListener("change", update); });
     update();
   });
+  // Print buttons (data-print), hidden until this script can make them work; they replace the Ctrl+P hint.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+  document.querySelectorAll("[data-print-fallback]").forEach(function (hint) { hint.hidden = true; });
   // Forms that change many things at once ask first (data-confirm="Question?").
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -44,3 +44,18 @@ def test_hand_over_page_focus_method_parts_and_all_errors_at_once(live_server, o
     expect(card_number).to_be_focused()  # the first field in error
     expect(witness).to_be_hidden()  # the part shown follows the choice sent
     screenshot(page, "hand-over-2-all-errors")
+
+
+def test_receipt_print_button_prints(app, live_server, page):
+    with app.app_context():
+        order = to_status(app.config["TEST_WORLD"], order_for(app.config["TEST_WORLD"], "H2"), Status.HANDED_OVER)
+        order_id = order.id
+    page.add_init_script("window.print = function () { window.__printed = (window.__printed || 0) + 1; };")
+    _as(page, live_server, "card_admin")
+    page.goto(f"{live_server}/utlamning/{order_id}/kvitto")
+    expect(page.get_by_text("(Ctrl+P)")).to_be_hidden()
+    page.get_by_role("button", name="Skriv ut kvittot").click()
+    assert page.evaluate("window.__printed") == 1
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Skriv ut kvittot")).to_be_hidden()
+    screenshot(page, "hand-over-3-receipt-print")
