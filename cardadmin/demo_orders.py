@@ -131,11 +131,9 @@ def _named_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk]
         target = "active" if final in ("revoked", "expired") else final
         if final in ("rejected", "cancelled"):
             target = "ordered"
-        # The card meant to show "expired" is registered with yesterday's expiry date.
-        expires = date.today() - timedelta(days=1) if final == "expired" else None
         order_id = _card_life(users, clerk, region_id, desk, units[unit_hsa], given, surname,
                               hsa_local=f"D{n:03d}", card=f"9752000000000000{n:04d}", target=target,
-                              moments=moments, expires_on=expires)
+                              moments=moments)
         order = db.session.get(Order, order_id)
         assert order is not None
         with acting_at(moments[1]):
@@ -151,7 +149,11 @@ def _named_orders(users: dict[str, User], region_id: int, desks: dict[str, Desk]
                 orders.create_order(users["bestallare"], person_id=order.person_id, order_type="replacement_lost",
                                     desk_id=desk.id)
         elif final == "expired":
-            cards.expire_card(None, order.card_id)  # today: the card expired yesterday
+            # Years pass: the card meant to show "expired" ran out yesterday (a card past its date can be neither
+            # registered nor handed over, so it is registered valid and its date moved here).
+            assert order.card is not None
+            order.card.expires_on = date.today() - timedelta(days=1)
+            cards.expire_card(None, order.card_id)
         if final == "active":
             _demo_support_cases(clerk, order.card_id, monday + timedelta(days=3))
 

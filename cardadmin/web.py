@@ -39,15 +39,22 @@ def int_arg(name: str, *, refuse: str | None = None, values: Mapping[str, Any] |
     return number
 
 
-def attempt(action: Callable[[], T]) -> tuple[T | None, int]:
-    """Run a service call and commit; on a domain error roll back, flash the Swedish message and return
-    its status so the form is shown again with what the user typed."""
+def attempt(action: Callable[[], T], *, form: Any = None, about: str = "") -> tuple[T | None, int]:
+    """Run a service call and commit; on a domain error roll back and return its status so the form is shown
+    again with what the user typed. The Swedish messages go next to ``form``'s fields they name, the rest are
+    flashed; with ``about`` (which names the row on a page of many forms) every message is flashed after it."""
     try:
         result = action()
         db.session.commit()
     except CardAdminError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        errors = exc.errors if isinstance(exc, InvalidInput) and exc.errors else {exc.field or "": exc.message}
+        for name, message in errors.items():
+            field = form[name] if form is not None and name and name in form else None
+            if field is not None:
+                field.errors = [*field.errors, message]
+            if field is None or about:
+                flash(f"{about}: {message}" if about else message, "error")
         return None, exc.status
     return result, 200
 

@@ -82,7 +82,7 @@ def test_inera_costs_per_organisation_and_period(pilot):
 
     period = accounts.save_pilot_period(pilot.users["admin"], None, desk_id=pilot.world.desk_id, name="Nu",
                                         year=year, week_from=week, week_to=week)
-    to_status(pilot.world, order_for(pilot.world, "C1"), Status.AT_DESK, card_number="97520000000C1")
+    to_status(pilot.world, order_for(pilot.world, "C1"), Status.AT_DESK, card_number="9752000000031")
     (row,) = inera_costs([period])
     assert row.organisation == "Region Västerbotten" and row.cards == 1
     assert row.cost(PriceItem.CERTIFICATE) == Decimal("80.00") and row.total == Decimal("205.50")

@@ -326,8 +326,8 @@ def test_revoke_on_the_card_page_and_replacement_link(app, client, new_client, w
     assert missing.status_code == 400
     with app.app_context():
         assert _count(Revocation) == 0
-    assert client.post_form(f"/kort/{card_id}/sparra", {"reason": "lost",
-                                                         "requested_by": "Kortinnehavaren"}).status_code == 302
+    assert client.post_form(f"/kort/{card_id}/sparra", {"reason": "lost", "requested_by": "Kortinnehavaren",
+                                                         "confirmed": "y"}).status_code == 302
     with app.app_context():
         assert actions("card", card_id)[-1] == "card.revoke"
     orderer = new_client()
@@ -433,7 +433,7 @@ def test_start_page_counts_what_waits_for_each_role(app: Any, new_client: Any, w
     assert work("ra_kommun") == {"Beställningar att godkänna": 0,  # other organisation's staff
                                  "Tidrapporter att attestera": 0}
     assert work("card_admin") == {"Att tillverka": 0, "Kort som väntar på att hämtas": 1,
-                                  "Kort som väntat mer än 60 dagar": 1}
+                                  "Utlämnade kort som väntar på kvittens": 0, "Kort som väntat mer än 60 dagar": 1}
     assert work("orderer") == {"Mina pågående beställningar": 3}
     assert work("evaluator") == {"Tidrapporter att attestera": 0}
 

@@ -204,7 +204,7 @@ def read_card_at_reader(actor: User, config: Mapping[str, Any]) -> dict[str, Any
 def find_order_for_card(actor: User, card_number: str, hsa_id: str | None = None) -> Order:
     """The verifiable order at one of the actor's desks whose card has this number (the card read by the
     agent names it). With `hsa_id` the order's person must also have that HSA-ID."""
-    from cardadmin.orders.service import normalise_card_number
+    from cardadmin.orders.card_rules import normalise_card_number
     from cardadmin.people.models import Person
 
     require_role(actor, Role.CARD_ADMIN)

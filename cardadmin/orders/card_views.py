@@ -14,9 +14,10 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.orders import cards, queries
 from cardadmin.orders.display import merged_history
-from cardadmin.orders.forms import BulkRevokeForm, RevokeForm
-from cardadmin.orders.models import Card, Order, Revocation
+from cardadmin.orders.forms import NO_REASON, BulkRevokeForm, CardRevokeForm
+from cardadmin.orders.models import REVOCATION_LABELS, Card, Order, Revocation
 from cardadmin.orders.search import OrderSearch, load_result_rows, search_orders
+from cardadmin.orders.service import works_at_desk_of
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
@@ -29,7 +30,13 @@ REVOKERS = (Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
 PAGE = 50
 
 
-def _card_page(card: Card, form: RevokeForm, status: int = 200) -> Any:
+def _revoke_form(card: Card) -> CardRevokeForm:
+    form = CardRevokeForm()
+    form.reason.choices = NO_REASON + [(str(r), REVOCATION_LABELS[r]) for r in cards.manual_reasons(card)]
+    return form
+
+
+def _card_page(card: Card, form: CardRevokeForm, status: int = 200) -> Any:
     order = db.session.scalar(select(Order).where(Order.card_id == card.id))
     events = history(db.session, "card", card.id)
     if order is not None:
@@ -37,25 +44,28 @@ def _card_page(card: Card, form: RevokeForm, status: int = 200) -> Any:
     revocations = list(db.session.scalars(select(Revocation).where(Revocation.card_id == card.id)
                                           .order_by(Revocation.id)))
     can_revoke = card.status in CARD_LIVE and current_user.has_role(*REVOKERS)
+    at_my_desk = order is not None and works_at_desk_of(current_user, order)
     return render_template("orders/card.html", card=card, order=order, events=events, revocations=revocations,
-                           form=form, can_revoke=can_revoke), status
+                           form=form, can_revoke=can_revoke, at_my_desk=at_my_desk), status
 
 
 @bp.route("/<int:card_id>")
 @allow(*VIEWERS)
 def detail(card_id: int) -> Any:
-    return _card_page(queries.get_card(current_user, card_id), RevokeForm())
+    card = queries.get_card(current_user, card_id)
+    return _card_page(card, _revoke_form(card))
 
 
 @bp.route("/<int:card_id>/sparra", methods=["POST"])
 @allow(*REVOKERS)
 def revoke(card_id: int) -> Any:
     card = queries.get_card(current_user, card_id)
-    form = RevokeForm()
+    form = _revoke_form(card)
     status = 200
     if form.validate_on_submit():
         row, status = attempt(lambda: cards.revoke_card(current_user, card.id, form.reason.data or "",
-                                                        form.requested_by.data or "", form.comment.data or ""))
+                                                        form.requested_by.data or "", form.comment.data or ""),
+                              form=form)
         if row is not None:
             flash(f"Kort {card.card_number} är spärrat.", "success")
             return redirect(url_for("cards.detail", card_id=card.id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,9 +9,10 @@ from sqlalchemy import select
 from cardadmin import audit
 from cardadmin.accounts.models import User
 from cardadmin.db import db, utcnow
-from cardadmin.errors import CardAdminError, Conflict, InvalidInput, NotFound
+from cardadmin.errors import CardAdminError, Conflict, InputProblems, NotFound
 from cardadmin.orders import states
-from cardadmin.orders.models import Card, Order, Revocation, RevocationReason
+from cardadmin.orders.card_rules import add_years, has_expired
+from cardadmin.orders.models import REVOCATION_LABELS, Card, Order, Revocation, RevocationReason
 from cardadmin.orders.queries import get_card
 from cardadmin.orders.service import transition
 from cardadmin.orders.states import Status
@@ -22,13 +22,6 @@ from cardadmin.timefmt import today
 from cardadmin.validation import free_text
 
 RETENTION_YEARS = 10
-
-
-def add_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February → 1 March: never shorter than the full period
-        return moment.replace(year=moment.year + years, month=3, day=1)
 
 
 def _revoke(actor: Any, card: Card, reason: RevocationReason, requested_by: str, comment: str = "") -> Revocation:
@@ -54,17 +47,32 @@ def _revoke(actor: Any, card: Card, reason: RevocationReason, requested_by: str,
     return row
 
 
+def manual_reasons(card: Card) -> list[RevocationReason]:
+    """The reasons a person may give for revoking ``card``: "replaced" is set at a replacement's hand-over, and
+    "not collected" fits only a card still lying at the desk (never one the holder has)."""
+    return [r for r in RevocationReason if r is not RevocationReason.REPLACED
+            and (r is not RevocationReason.NOT_COLLECTED or card.status == Status.AT_DESK)]
+
+
 def revoke_card(actor: User | None, card_id: int, reason: str, requested_by: str, comment: str = "") -> Revocation:
     """Revoke (spärra) a card. ``actor`` None is the scheduled sweep."""
     if actor is not None:
         require_role(actor, Role.CARD_ADMIN, Role.RA_OFFICER, Role.ADMIN)
-    try:
-        why = RevocationReason(reason)
-    except ValueError:
-        raise InvalidInput("Välj ett giltigt skäl för spärren.", field="reason") from None
-    requested = free_text(requested_by, "Vem begärde spärren", where="fältet Vem begärde spärren", max_length=200)
-    comment = free_text(comment, "Kommentar", where="kommentaren", max_length=1000, required=False)
-    return _revoke(actor, get_card(actor, card_id), why, requested, comment)
+    problems = InputProblems()
+    with problems.check("requested_by"):
+        requested = free_text(requested_by, "Vem begärde spärren", where="fältet Vem begärde spärren",
+                              max_length=200)
+    with problems.check("comment"):
+        comment = free_text(comment, "Kommentar", where="kommentaren", max_length=1000, required=False)
+    card = get_card(actor, card_id)
+    why = next((r for r in manual_reasons(card) if r == reason), None)
+    if why is None:
+        problems.errors.setdefault("reason", "Välj skäl för spärren." if not reason else
+                                   f"Skälet ”{REVOCATION_LABELS.get(reason, reason)}” kan inte anges för ett kort "
+                                   f"med status ”{Status(card.status).label}”. Välj ett annat skäl.")
+    problems.raise_any()
+    assert why is not None
+    return _revoke(actor, card, why, requested, comment)
 
 
 def revoke_not_collected(card: Card, requested_by: str) -> Revocation:
@@ -86,7 +94,7 @@ def revoke_as_replaced(actor: User, old: Card, new: Card) -> None:
 
 def expire_card(actor: User | None, card_id: int) -> Card:
     card = get_card(actor, card_id)
-    if card.expires_on is None or card.expires_on > today():
+    if not has_expired(card, today()):
         raise Conflict("Kortet har inte passerat sitt utgångsdatum.")
     order = db.session.scalar(select(Order).where(Order.card_id == card.id))
     if order is not None:

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from cardadmin.db import db
-from cardadmin.errors import Forbidden
 from cardadmin.orders import queries, service
 from cardadmin.orders.forms import HandOverForm, ProduceForm
 from cardadmin.orders.models import IdentityCheck, Order
@@ -26,18 +25,18 @@ QUEUES = [
     (Status.APPROVED, "Att tillverka", "efter_godkand"),
     (Status.IN_PRODUCTION, "Under tillverkning", "efter_tillverkning"),
     (Status.AT_DESK, "Finns att hämta", "efter_hamta"),
+    # Handed over, the receipt not yet signed: the card is not in use until the acceptance is recorded.
+    (Status.HANDED_OVER, "Väntar på kvittens", "efter_kvittens"),
 ]
 
 
 def _my_desk_order(order_id: int) -> Order:
     """Scoped read, then the desk rule (the services check it again when acting)."""
-    order = queries.get_order(current_user, order_id)
-    if order.desk_id not in {d.id for d in current_user.desks}:
-        raise Forbidden("Beställningen hämtas ut vid en annan kortutlämning än dina.")
-    return order
+    return service.at_my_desk(current_user, queries.get_order(current_user, order_id))
 
 
-def _queues_page(status: int = 200, produce_form: ProduceForm | None = None) -> Any:
+def _queues_page(status: int = 200, produce_form: ProduceForm | None = None, failed: int | None = None) -> Any:
+    """The queues; after a refused registration, ``failed`` is the order whose row shows the form again."""
     chosen = int_arg("desk_id")
     queues = []
     for state, title, param in QUEUES:
@@ -45,8 +44,14 @@ def _queues_page(status: int = 200, produce_form: ProduceForm | None = None) -> 
                                   after=queries.parse_cursor(request.args.get(param)), limit=PAGE)
         queues.append({"status": state, "title": title, "param": param, "orders": rows,
                        "next": queries.format_cursor(rows[-1]) if len(rows) == PAGE else None})
-    return render_template("orders/desk_queue.html", queues=queues, desk_id=chosen,
+    return render_template("orders/desk_queue.html", queues=queues, desk_id=chosen, failed=failed,
                            produce_form=produce_form or ProduceForm()), status
+
+
+def _row_name(order_id: int) -> str:
+    """How a message names the queue row it belongs to: 'Beställning 7 (Anna Berg)'."""
+    order = _my_desk_order(order_id)
+    return f"Beställning {order.id} ({order.person.full_name})"
 
 
 @bp.route("/")
@@ -68,15 +73,16 @@ def start_production(order_id: int) -> Any:
 @allow(Role.CARD_ADMIN)
 def register_card(order_id: int) -> Any:
     form = ProduceForm()
+    about = _row_name(order_id)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(str(message), "error")
-        return _queues_page(400, form)
+                flash(f"{about}: {message}", "error")
+        return _queues_page(400, form, order_id)
     order, status = attempt(lambda: service.mark_at_desk(current_user, order_id, form.card_number.data or "",
-                                                         expires_on=form.expires_on.data))
+                                                         expires_on=form.expires_on.data), form=form, about=about)
     if order is None:
-        return _queues_page(status, form)
+        return _queues_page(status, form, order_id)
     flash(f"Kortet är registrerat och finns att hämta för {order.person.full_name}.", "success")
     return redirect(url_for("desk_orders.queue"))
 
@@ -94,7 +100,7 @@ def hand_over(order_id: int) -> Any:
             witness_name=form.witness_name.data, witness_hsa_id=form.witness_hsa_id.data,
         )
         done, status = attempt(lambda: service.hand_over(current_user, order.id, form.card_number.data or "",
-                                                         identity))
+                                                         identity), form=form)
         if done is not None:
             flash("Kortet är utlämnat. Skriv ut kvittot och låt mottagaren skriva under.", "success")
             return redirect(url_for("desk_orders.receipt", order_id=order.id))

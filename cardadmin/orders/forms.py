@@ -27,8 +27,9 @@ from cardadmin.orders.models import (
 
 ORDER_TYPE_CHOICES = [(str(k), v) for k, v in ORDER_TYPE_LABELS.items()]
 DOCUMENT_CHOICES = [("", "— välj id-handling —")] + [(str(k), v) for k, v in DOCUMENT_LABELS.items()]
-# "replaced" is set by the service at a replacement hand-over, "not collected" by the sweep.
-MANUAL_REVOCATION_CHOICES = [(str(k), v) for k, v in REVOCATION_LABELS.items() if k not in ("replaced",)]
+# No reason is preselected: the one revoking must choose (cards.manual_reasons says which fit a card).
+NO_REASON = [("", "— välj skäl —")]
+MANUAL_REVOCATION_CHOICES = NO_REASON + [(str(k), v) for k, v in REVOCATION_LABELS.items() if k != "replaced"]
 
 
 class OrderForm(Form):
@@ -70,8 +71,8 @@ class ProduceForm(Form):
 
 
 class HandOverForm(Form):
-    card_number = StringField("Kortnummer på kortet som lämnas ut",
-                              validators=[DataRequired("Fyll i kortnumret."), Length(max=40)])
+    # Every rule of the hand-over is checked by the service, which names all problems at once.
+    card_number = StringField("Kortnummer på kortet som lämnas ut", validators=[Length(max=40)])
     method = RadioField("Identitetskontroll", choices=[("document", "Id-handling"),
                                                        ("witness", "Vittnesförfarande (ingen id-handling)")],
                         default="document", validate_choice=False)
@@ -85,11 +86,19 @@ class HandOverForm(Form):
 
 
 class RevokeForm(Form):
-    reason = SelectField("Skäl för spärr", choices=MANUAL_REVOCATION_CHOICES)
+    reason = SelectField("Skäl för spärr", choices=MANUAL_REVOCATION_CHOICES,
+                         validators=[DataRequired("Välj skäl för spärren.")])
     requested_by = StringField("Vem begärde spärren", validators=[DataRequired("Fyll i vem som begärde spärren."),
                                                                   Length(max=200)])
     comment = TextAreaField("Kommentar (valfri)", validators=[Optional(), Length(max=1000)])
     submit = SubmitField("Spärra kortet")
+
+
+class CardRevokeForm(RevokeForm):
+    """One card's page: the reason's choices are set per card; the box must be ticked (checked by the server)."""
+
+    confirmed = BooleanField("Jag har kontrollerat att det är rätt kort. Spärren kan inte ångras.",
+                             validators=[DataRequired("Bekräfta spärren genom att kryssa i rutan.")])
 
 
 class BulkRevokeForm(RevokeForm):

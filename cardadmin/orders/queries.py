@@ -188,6 +188,8 @@ def work_counts(actor: Any, *, warn_after: timedelta) -> list[WorkCount]:
                                 "desk_orders.queue"))
         at_desk = at_mine.where(Order.status == Status.AT_DESK)
         counts.append(WorkCount("Kort som väntar på att hämtas", count(at_desk), "desk_orders.queue"))
+        counts.append(WorkCount("Utlämnade kort som väntar på kvittens",
+                                count(at_mine.where(Order.status == Status.HANDED_OVER)), "desk_orders.queue"))
         overdue = count(at_desk.where(Order.at_desk_at <= utcnow() - warn_after))
         if overdue:
             counts.append(WorkCount(f"Kort som väntat mer än {warn_after.days} dagar", overdue, "desk_orders.queue",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from cardadmin.accounts.models import Desk, Organisation
 from cardadmin.db import db, starts_with, starts_with_from
 from cardadmin.errors import InvalidInput
+from cardadmin.orders.card_rules import card_number_prefix
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.queries import check_limit, format_cursor, load_orders, order_scope, page_ids, parse_cursor
 from cardadmin.orders.states import Status
@@ -110,8 +110,7 @@ class _NamePosition:
 def _filters(actor: Any, query: OrderSearch) -> list[ColumnElement[bool]]:
     """Scope and every filter but the name: conditions on the order alone."""
     terms = [order_scope(actor)]
-    number = re.sub(r"[\s-]", "", clean_text(query.card_number[:40], "Kortnummer", max_length=40, required=False))
-    number = number.upper()[:32]
+    number = card_number_prefix(clean_text(query.card_number[:40], "Kortnummer", max_length=40, required=False))
     if number:
         terms.append(Order.card_id.in_(select(Card.id).where(starts_with(Card.card_number, number))))
     if query.status:

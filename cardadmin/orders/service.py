@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from cardadmin import audit
 from cardadmin.accounts.models import Desk, User
 from cardadmin.db import db, utcnow
-from cardadmin.errors import CardAdminError, Conflict, Forbidden, InvalidInput, NotFound
+from cardadmin.errors import CardAdminError, Conflict, Forbidden, InputProblems, InvalidInput, NotFound
 from cardadmin.orders import states
+from cardadmin.orders.card_rules import check_expiry_for_registration, has_expired, normalise_card_number
 from cardadmin.orders.models import Card, DocumentType, IdentityCheck, Order, OrderType
 from cardadmin.orders.queries import get_order
 from cardadmin.orders.states import Status
@@ -31,15 +32,6 @@ from cardadmin.roles import Role
 from cardadmin.security import require_role
 from cardadmin.timefmt import today
 from cardadmin.validation import free_text, hsa_id_input
-
-_CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
-
-
-def normalise_card_number(value: str | None) -> str:
-    number = re.sub(r"[\s-]", "", value or "").upper()
-    if not _CARD_NUMBER.match(number):
-        raise InvalidInput("Kortnumret ska bestå av 6–32 siffror eller bokstäver.", field="card_number")
-    return number
 
 
 def transition(order: Order, target: Status, actor: Any, **values: Any) -> states.Transition:
@@ -174,12 +166,21 @@ def decide_many(actor: User, order_ids: list[int], *, approve_them: bool, reason
 # ---------------------------------------------------------------- the desk
 
 
-def _at_my_desk(actor: User, order_id: int) -> Order:
-    require_role(actor, Role.CARD_ADMIN)
-    order = get_order(actor, order_id)
-    if order.desk_id not in {d.id for d in actor.desks}:
+def works_at_desk_of(actor: Any, order: Order) -> bool:
+    """Whether ``actor`` is a card administrator at the desk where ``order`` is collected: who may take its desk
+    steps (production, registration, hand-over, acceptance). Pages ask it before offering them."""
+    return actor.has_role(Role.CARD_ADMIN) and order.desk_id in {d.id for d in actor.desks}
+
+
+def at_my_desk(actor: User, order: Order) -> Order:
+    if not works_at_desk_of(actor, order):
         raise Forbidden("Beställningen hämtas ut vid en annan kortutlämning än dina.")
     return order
+
+
+def _at_my_desk(actor: User, order_id: int) -> Order:
+    require_role(actor, Role.CARD_ADMIN)
+    return at_my_desk(actor, get_order(actor, order_id))
 
 
 def mark_in_production(actor: User, order_id: int) -> Order:
@@ -193,6 +194,7 @@ def mark_at_desk(actor: User, order_id: int, card_number: str, *, expires_on: da
     """The card is produced and locked away at the desk; its number is registered here."""
     order = _at_my_desk(actor, order_id)
     number = normalise_card_number(card_number)
+    check_expiry_for_registration(expires_on, today())
     states.check(order.status, Status.AT_DESK, actor)  # refuse before creating anything
     if db.session.scalar(select(Card.id).where(Card.card_number == number)) is not None:
         raise Conflict(f"Kortnumret {number} är redan registrerat.")
@@ -225,28 +227,35 @@ class IdentityInput:
 
 
 def _identity_fields(actor: User, person: Person, data: IdentityInput) -> dict[str, Any]:
+    """The identity check as stored, or an InvalidInput naming every field's problem at once."""
+    problems = InputProblems()
     if data.method == "document":
-        try:
-            doc = DocumentType(data.document_type or "")
-        except ValueError:
-            raise InvalidInput("Välj vilken id-handling som visades.", field="document_type") from None
+        if data.document_type not in set(DocumentType):
+            problems.errors["document_type"] = "Välj vilken id-handling som visades."
         if data.document_valid_until is None:
-            raise InvalidInput("Ange id-handlingens giltighetstid.", field="document_valid_until")
-        if data.document_valid_until < today():
-            raise InvalidInput("Id-handlingen har gått ut och kan inte godtas.", field="document_valid_until")
+            problems.errors["document_valid_until"] = "Ange id-handlingens giltighetstid."
+        elif data.document_valid_until < today():
+            problems.errors["document_valid_until"] = "Id-handlingen har gått ut och kan inte godtas."
         digits = re.sub(r"[^0-9A-Za-z]", "", data.document_number or "")
         if len(digits) < 4:
-            raise InvalidInput("Ange id-handlingens nummer (minst de fyra sista tecknen).", field="document_number")
-        return {"method": "document", "document_type": str(doc), "document_valid_until": data.document_valid_until,
-                "document_number_last4": digits[-4:].upper()}
+            problems.errors["document_number"] = "Ange id-handlingens nummer (minst de fyra sista tecknen)."
+        problems.raise_any()
+        return {"method": "document", "document_type": str(data.document_type),
+                "document_valid_until": data.document_valid_until, "document_number_last4": digits[-4:].upper()}
     if data.method == "witness":
-        name = free_text(data.witness_name, "Vittnets namn", where="vittnets namn", max_length=200)
-        hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
-        if hsa_id == actor.hsa_id or name.casefold() == actor.full_name.strip().casefold():
-            raise InvalidInput("Vittnet får inte vara den korthandläggare som lämnar ut kortet.",
-                               field="witness_hsa_id")
-        if hsa_id == person.hsa_id:
-            raise InvalidInput("Kortmottagaren kan inte vara sitt eget vittne.", field="witness_hsa_id")
+        name = hsa_id = None
+        with problems.check("witness_name"):
+            name = free_text(data.witness_name, "Vittnets namn", where="vittnets namn", max_length=200)
+        with problems.check("witness_hsa_id"):
+            hsa_id = hsa_id_input(data.witness_hsa_id, "Vittnets HSA-id")
+        is_me = (hsa_id is not None and hsa_id == actor.hsa_id) or \
+            (name is not None and name.casefold() == actor.full_name.strip().casefold())
+        if is_me:
+            problems.errors.setdefault("witness_hsa_id",
+                                       "Vittnet får inte vara den korthandläggare som lämnar ut kortet.")
+        elif hsa_id is not None and hsa_id == person.hsa_id:
+            problems.errors.setdefault("witness_hsa_id", "Kortmottagaren kan inte vara sitt eget vittne.")
+        problems.raise_any()
         return {"method": "witness", "witness_name": name, "witness_hsa_id": hsa_id}
     raise InvalidInput("Välj id-handling eller vittnesförfarande.", field="method")
 
@@ -258,10 +267,17 @@ def hand_over(actor: User, order_id: int, card_number: str, identity: IdentityIn
     order = _at_my_desk(actor, order_id)
     states.check(order.status, Status.HANDED_OVER, actor)
     card = order.card
-    if card is None or normalise_card_number(card_number) != card.card_number:
-        raise InvalidInput("Kortnumret stämmer inte med kortet som tillverkats för den här beställningen.",
-                           field="card_number")
-    check = _identity_fields(actor, order.person, identity)
+    assert card is not None  # at desk implies a card
+    if has_expired(card, today()):
+        raise Conflict(f"Kortet {card.card_number} gick ut {card.expires_on} och kan inte lämnas ut. Spärra det och "
+                       "beställ ett ersättningskort.")
+    problems = InputProblems()  # every field's problem at once
+    with problems.check("card_number"):
+        if normalise_card_number(card_number) != card.card_number:
+            raise InvalidInput("Kortnumret stämmer inte med kortet som tillverkats för den här beställningen.")
+    with problems.check():
+        check = _identity_fields(actor, order.person, identity)
+    problems.raise_any()
     transition(order, Status.HANDED_OVER, actor)
     now = utcnow()
     card.status, card.status_changed_at = Status.HANDED_OVER, now

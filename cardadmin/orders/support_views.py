@@ -12,10 +12,10 @@ from cardadmin.accounts.models import Desk
 from cardadmin.db import db
 from cardadmin.errors import NotFound
 from cardadmin.orders import support
+from cardadmin.orders.card_rules import normalise_card_number
 from cardadmin.orders.forms import ResolveSupportForm, SupportForm
 from cardadmin.orders.models import Card
 from cardadmin.orders.queries import visible_cards
-from cardadmin.orders.service import normalise_card_number
 from cardadmin.people.models import Person
 from cardadmin.people.service import visible_persons
 from cardadmin.roles import Role

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cardadmin.db import db
 from cardadmin.errors import CardAdminError
 from cardadmin.orders import cards
+from cardadmin.orders.card_rules import expired_on
 from cardadmin.orders.models import Card, Order
 from cardadmin.orders.states import Status
 from cardadmin.outbox import service as outbox
@@ -65,7 +66,7 @@ def plan(now: datetime, *, uncollected_days: int, reminder_days: tuple[int, ...]
             if due and f"{MessageKind.REMINDER}:{due[-1]}:{order.id}" not in sent:
                 items.append(SweepItem(REMIND, order.card.id, order.card.card_number, order.id, due[-1]))
     today: date = now.astimezone(LOCAL).date()
-    for card in db.session.scalars(select(Card).where(Card.status == Status.ACTIVE, Card.expires_on < today)
+    for card in db.session.scalars(select(Card).where(Card.status == Status.ACTIVE, expired_on(today))
                                    .order_by(Card.expires_on, Card.id)):
         assert card.expires_on is not None
         order_id = db.session.scalar(select(Order.id).where(Order.card_id == card.id))

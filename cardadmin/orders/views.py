@@ -121,7 +121,8 @@ def mine() -> Any:
 def detail(order_id: int) -> Any:
     order = queries.get_order(current_user, order_id)
     return render_template("orders/detail.html", order=order, targets=allowed_targets(order.status, current_user),
-                           events=history(db.session, "order", order.id), form=DecisionForm())
+                           events=history(db.session, "order", order.id), form=DecisionForm(),
+                           at_my_desk=service.works_at_desk_of(current_user, order))
 
 
 @bp.route("/<int:order_id>/makulera", methods=["POST"])

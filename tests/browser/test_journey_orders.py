@@ -78,9 +78,16 @@ def test_order_approve_produce_hand_over_revoke_and_replace(live_server, page):
     expect(page.get_by_text("Kortet är aktivt.")).to_be_visible()
     card_url = page.url
 
-    # The card is lost: the desk revokes it.
+    # The card is lost: the desk revokes it, choosing the reason and confirming (the form is folded away under
+    # the new card, and one click does not revoke).
+    expect(page.get_by_role("button", name="Spärra kortet")).to_be_hidden()
+    page.get_by_text("Spärra kortet…").click()
+    assert page.get_by_label("Skäl för spärr").input_value() == ""
     page.get_by_label("Skäl för spärr").select_option("lost")
     page.get_by_label("Vem begärde spärren").fill("Johanna Journey (telefon)")
+    page.get_by_role("button", name="Spärra kortet").click()
+    expect(page.get_by_text("Bekräfta spärren genom att kryssa i rutan.")).to_be_visible()
+    page.get_by_label("Jag har kontrollerat att det är rätt kort").check()
     page.get_by_role("button", name="Spärra kortet").click()
     expect(page.get_by_text("är spärrat")).to_be_visible()
     expect(page.get_by_role("cell", name="Förlorat", exact=True)).to_be_visible()
