@@ -62,7 +62,8 @@ def _app(db_path: Path):  # type: ignore[no-untyped-def]
     from cardadmin.models import import_all
 
     import_all()
-    app = create_app({"SECRET_KEY": "b" * 40, "DATABASE_URL": f"sqlite:///{db_path}"})
+    # A batch step, as a CLI command is (GC_FREEZE off: the process must finalise its database at exit).
+    app = create_app({"SECRET_KEY": "b" * 40, "DATABASE_URL": f"sqlite:///{db_path}", "GC_FREEZE": False})
     if not db_path.exists() or db_path.stat().st_size == 0:
         Base.metadata.create_all(db.engine(app))
         with app.app_context():

@@ -14,6 +14,15 @@ from cardadmin import config as config_module
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def freeze_startup_objects() -> None:
+    """For a serving process (wsgi.py, `cardadmin serve`): what is built by now (modules, mappers, routes,
+    compiled code) lives as long as the process. Taken out of the cycle collector's sight, a full collection no
+    longer walks these ~130 000 objects in the middle of a request: it took 60-80 ms on this machine and was the
+    whole p95 of the desk page (Python's gc.freeze, made for long-running servers). Not for tests, which build
+    many apps, nor for short CLI runs (`GC_FREEZE: False`), which should leave nothing unfinalised at exit."""
+    gc.freeze()
+
+
 class BoundedIntConverter(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
         kwargs.setdefault("max", 2**31 - 1)
@@ -85,10 +94,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cardadmin.cli import register_flask_commands
 
     register_flask_commands(app)
-    if not app.testing:
-        # What is built by now (modules, mappers, routes, compiled code) lives as long as the process. Taken out
-        # of the cycle collector's sight, a full collection no longer walks these ~130 000 objects in the middle
-        # of a request: it took 60-80 ms on this machine and was the whole p95 of the desk page (Python's
-        # gc.freeze, made for long-running servers). Tests build many apps and leave the collector alone.
-        gc.freeze()
+    if app.config.get("GC_FREEZE", True) and not app.testing:
+        freeze_startup_objects()
     return app

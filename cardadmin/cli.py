@@ -19,7 +19,7 @@ from cardadmin.errors import CardAdminError, ConfigurationError
 def _create_app() -> Any:
     from cardadmin import create_app
 
-    return create_app()
+    return create_app({"GC_FREEZE": False})  # a command's process is short; `serve` freezes when it starts
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,6 +136,9 @@ def serve_command(host: str, port: int) -> None:
         demo.load_demo_data()
         db.session.commit()
     db.session.close()
+    from cardadmin import freeze_startup_objects
+
+    freeze_startup_objects()
     click.echo(f"\ncardadmin kör på http://{host}:{port}/  (avsluta med Ctrl+C)\n")
     if app.config["CARDADMIN_ENV"] != "production":
         click.echo(demo.login_help())
