@@ -17,36 +17,25 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from hardware.connection import CardConnection
+from hardware.connection import WrappedConnection
 
-T = TypeVar("T")
 ROUNDS = int(os.environ.get("BENCH_VERIFY_ROUNDS", "40"))
 READER = os.environ.get("CARDADMIN_VPCD_READER", "Virtual PCD 00 00")
 PIN = "123456"
 
 
-class _Recorder(CardConnection):
-    """A CardConnection that records every raw command APDU it passes on."""
+class _Recorder(WrappedConnection):
+    """A connection that records every raw command APDU it passes on."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.apdus: list[bytes] = []
 
     def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
         self.apdus.append(bytes(apdu))
         return self.inner.send_and_receive(apdu)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def run(self, operation: Callable[[], T]) -> T:
-        return self.inner.run(operation)
-
-    @property
-    def atr(self) -> bytes | None:
-        return self.inner.atr
 
 
 def _ours(profile: Any, pki: Any, crl: Any, policy: Any, record: bool = False) -> tuple[float, list[bytes]]:

@@ -52,18 +52,14 @@ class CardConnection(ABC):
         self.close()
 
 
-class TracingConnection(CardConnection):
-    """Opt-in APDU trace to a logger at DEBUG. PIN/PUK-carrying commands are redacted."""
+class WrappedConnection(CardConnection):
+    """A connection that passes everything on to ``inner``; subclasses look at the APDUs on the way."""
 
-    def __init__(self, inner: CardConnection, logger: logging.Logger | None = None) -> None:
+    def __init__(self, inner: CardConnection) -> None:
         self.inner = inner
-        self.logger = logger or logging.getLogger("hardware.apdu")
 
     def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
-        self.logger.debug("> %s", describe(apdu))
-        data, sw = self.inner.send_and_receive(apdu)
-        self.logger.debug("< %s %04X", data.hex(" ").upper(), sw)
-        return data, sw
+        return self.inner.send_and_receive(apdu)
 
     def close(self) -> None:
         self.inner.close()
@@ -74,6 +70,20 @@ class TracingConnection(CardConnection):
     @property
     def atr(self) -> bytes | None:
         return self.inner.atr
+
+
+class TracingConnection(WrappedConnection):
+    """Opt-in APDU trace to a logger at DEBUG. PIN/PUK-carrying commands are redacted."""
+
+    def __init__(self, inner: CardConnection, logger: logging.Logger | None = None) -> None:
+        super().__init__(inner)
+        self.logger = logger or logging.getLogger("hardware.apdu")
+
+    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+        self.logger.debug("> %s", describe(apdu))
+        data, sw = self.inner.send_and_receive(apdu)
+        self.logger.debug("< %s %04X", data.hex(" ").upper(), sw)
+        return data, sw
 
 
 def transceive(conn: CardConnection, apdu: CommandApdu | bytes) -> tuple[bytes, int]:
