@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import flash, request
@@ -37,6 +38,18 @@ def int_arg(name: str, *, refuse: str | None = None, values: Mapping[str, Any] |
     if number is None and raw and refuse:
         raise InvalidInput(refuse, field=name)
     return number
+
+
+def date_arg(name: str, label: str, *, values: Mapping[str, Any] | None = None) -> date | None:
+    """A date (ÅÅÅÅ-MM-DD) from the query string (or ``values``): None when absent; InvalidInput (a 400 naming
+    ``label``) when it is no date."""
+    raw = str((request.args if values is None else values).get(name, "") or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{label} ska vara ett datum ÅÅÅÅ-MM-DD.", field=name) from None
 
 
 def attempt(action: Callable[[], T], *, form: Any = None, about: str = "") -> tuple[T | None, int]:

@@ -10,10 +10,11 @@ from flask_login import current_user
 
 from cardadmin.audit.service import AuditQuery, search
 from cardadmin.db import db
+from cardadmin.errors import InvalidInput
 from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.timefmt import local_day_end, local_day_start
-from cardadmin.web import int_arg
+from cardadmin.web import date_arg, int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/logg")
 
@@ -23,14 +24,11 @@ TARGET_TYPES = [
 ]
 
 
-def _date_arg(name: str, errors: list[str]) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
+def _date_arg(name: str, label: str, errors: list[str]) -> date | None:
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(f"Datumet {raw[:20]!r} ska skrivas ÅÅÅÅ-MM-DD.")
+        return date_arg(name, label)
+    except InvalidInput as exc:
+        errors.append(exc.message)
         return None
 
 
@@ -43,7 +41,7 @@ def _next_page_url(before: int) -> str:
 @allow(Role.RA_OFFICER, Role.ADMIN)
 def search_page() -> Any:
     errors: list[str] = []
-    since, until = _date_arg("from", errors), _date_arg("to", errors)
+    since, until = _date_arg("from", "Från datum", errors), _date_arg("to", "Till datum", errors)
     scope = None if current_user.has_role(Role.ADMIN) else current_user.organisation_id
     query = AuditQuery(
         target_type=request.args.get("target_type") or None,

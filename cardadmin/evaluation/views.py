@@ -27,7 +27,7 @@ from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.timefmt import today
 from cardadmin.timelog.models import SHEET_LABELS, Activity
-from cardadmin.web import attempt, int_arg
+from cardadmin.web import attempt, date_arg, int_arg
 
 bp = Blueprint("evaluation", __name__, url_prefix="/utvardering")
 # The dashboards show every site's and municipality's figures: the evaluation, not one organisation's follow-up
@@ -154,21 +154,11 @@ def _int(name: str) -> int | None:
     return int_arg(name, refuse="Ogiltigt val i filtret.")
 
 
-def _date(name: str, label: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{label} ska vara ett datum ÅÅÅÅ-MM-DD.", field=name) from None
-
-
 def filter_from_args() -> exports.ExportFilter:
     return exports.ExportFilter(
         desk_id=_int("desk_id"), pilot_period_id=_int("pilot_period_id"), user_id=_int("user_id"),
         organisation_id=_int("organisation_id"), activity_id=_int("activity_id"),
-        status=request.args.get("status") or None, date_from=_date("from", "Från"), date_to=_date("to", "Till"))
+        status=request.args.get("status") or None, date_from=date_arg("from", "Från"), date_to=date_arg("to", "Till"))
 
 
 def csv_options() -> tuple[bool, bool]:
