@@ -474,3 +474,11 @@ def test_two_ra_officers_clicking_approve_at_once_through_the_web(make_app: Any,
         assert _order(order_id).status == Status.APPROVED
         assert actions("order", order_id).count("order.approve") == 1
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+@pytest.mark.parametrize("path", ["/bestallningar/att-godkanna?efter=2026-01-01~%C2%B2",
+                                  "/kort/sok?status=ordered&efter=2026-01-01~%C2%B2"])
+def test_a_page_link_with_a_non_ascii_digit_is_no_500(app, client, world, path):
+    """'²' passes str.isdigit() but not int(): a 'next page' cursor holding one gave a 500."""
+    client.login("ra_officer")
+    assert client.get(path).status_code in (200, 400)

@@ -142,3 +142,18 @@ def test_a_case_needs_a_description_and_a_closed_case_its_time(app: Any, client:
         == 302
     with app.app_context():
         assert (_cases()[0].minutes_spent, _cases()[0].resolved_at is not None) == (3, True)
+
+
+def test_a_case_about_a_card_is_filed_under_that_card_s_holder(app_ctx: Any, world: Any) -> None:
+    """A card and a person that do not belong together are refused (the case would otherwise be shown to the
+    other person's RA officer); nothing is stored."""
+    from tests.test_people import add_person
+
+    ka = user(world, "card_admin")
+    card_id = to_status(world, order_for(world), Status.ACTIVE, card_number="9752000000078").card_id
+    stranger = add_person(world, "STRANGER")
+    with pytest.raises(InvalidInput, match="annan person"):
+        support.open_support_case(ka, support.SupportInput("lost_card", "desk", description="Tappat",
+                                                           card_id=card_id, person_id=stranger.id))
+    db.session.rollback()
+    assert _cases() == []

@@ -117,10 +117,12 @@ def sim_make_profile(out: str, key_type: str, hsa_id: str, given_name: str, surn
 @click.option("--vpcd", default="127.0.0.1:35963", show_default=True, help="HOST:PORT för vpcd.")
 def sim_run(profile_path: str, vpcd: str) -> None:
     """Sätt in det simulerade kortet i pcscd via vpcd tills Ctrl-C/SIGTERM (då tas kortet ur)."""
+    from cardadmin.web import whole_number
     from hardware.simulator import load_profile, run_vpcd_bridge
 
-    host, _, port = vpcd.rpartition(":")
-    if not port.isdigit():
+    host, _, raw_port = vpcd.rpartition(":")
+    port = whole_number(raw_port, 65535)
+    if port is None:
         raise click.BadParameter("ange HOST:PORT", param_hint="--vpcd")
     try:
         profile = load_profile(profile_path)
@@ -130,7 +132,7 @@ def sim_run(profile_path: str, vpcd: str) -> None:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         click.echo(f"Kortet är isatt i vpcd på {host or '127.0.0.1'}:{port}. Ctrl-C tar ur det.")
-        run_vpcd_bridge(profile, host or "127.0.0.1", int(port), stop)
+        run_vpcd_bridge(profile, host or "127.0.0.1", port, stop)
     except OSError as exc:
         click.echo(f"Fel: kan inte ansluta till vpcd på {host or '127.0.0.1'}:{port} ({exc.strerror or exc}).",
                    err=True)

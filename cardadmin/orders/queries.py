@@ -20,6 +20,7 @@ from cardadmin.orders.models import Card, Order
 from cardadmin.orders.states import OPEN, Status
 from cardadmin.roles import Role
 from cardadmin.security import Grant, role_scope
+from cardadmin.web import whole_number
 
 Cursor = tuple[datetime, int]  # keyset position: (created_at, id) of the last row shown
 MAX_PAGE = 200
@@ -145,14 +146,15 @@ def cursor_of(order: Order) -> Cursor:
 def parse_cursor(raw: str | None) -> Cursor | None:
     """'<ISO timestamp>~<id>' from a 'next page' link (a timestamp without a zone is UTC); anything else is
     None, which the queues take as their first page."""
-    stamp, _, last_id = (raw or "").partition("~")
-    if not stamp or not last_id.isdigit() or len(last_id) > 12 or len(stamp) > 40:
+    stamp, _, raw_id = (raw or "").partition("~")
+    last_id = whole_number(raw_id)  # ASCII digits only: '²' passes str.isdigit() and fails int()
+    if not stamp or last_id is None or len(stamp) > 40:
         return None
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC), int(last_id))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC), last_id)
 
 
 def format_cursor(order: Any) -> str:

@@ -96,6 +96,9 @@ def open_support_case(actor: User, data: SupportInput) -> SupportCase:
         raise NotFound("Personen finns inte.")
     if card is not None and person is None:
         person = card.person
+    if card is not None and person is not None and card.person_id != person.id:
+        # The case is filed under the person (and seen by their organisation's RA officer): it must be theirs.
+        raise InvalidInput("Kortet tillhör en annan person än den som valts.", field="person_hsa_id")
     # A case says what it is about; time may come later, but a case closed says how long it took.
     description = free_text(data.description, "Beskrivning", where="beskrivningen", max_length=4000)
     resolution = free_text(data.resolution, "Åtgärd", where="åtgärden", max_length=4000, required=False)
