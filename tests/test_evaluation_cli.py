@@ -46,6 +46,7 @@ def test_export_csv_and_xlsx_with_filters(runner, pilot, tmp_path):
 
 
 def test_unknown_names_and_bad_dates_exit_2(runner, pilot, tmp_path):
-    for extra in (["--person", "nobody"], ["--from", "igår"], ["--site", "Ingenstans"]):
+    for extra in (["--person", "nobody"], ["--from", "igår"], ["--site", "Ingenstans"], ["--site", "²"],
+                  ["--period", "99999999999999999999"]):  # '²' and an id past INTEGER were tracebacks
         result = runner.invoke(args=["export", "time", "--format", "csv", "--out", str(tmp_path / "x.csv"), *extra])
         assert result.exit_code == 2 and "Fel:" in result.output and "Traceback" not in result.output

@@ -93,6 +93,10 @@ def test_admin_edits_activities_rates_and_distances(app, client, pilot):
                                                     "valid_from": "2026-06-01", "valid_to": "2026-07-01",
                                                     "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)
     assert "redan ett timpris" in bad.get_data(as_text=True)
+    typo = client.post_form("/admin/tid/timpriser", {"organisation_id": pilot.world.municipality_id,
+                                                     "valid_from": "2026-13-01", "valid_to": "2026-07-01",
+                                                     "rate": "1", "on_cost_percent": "0"}, follow_redirects=True)
+    assert "Från ska vara ett datum ÅÅÅÅ-MM-DD" in typo.get_data(as_text=True)  # not "from before to"
 
 
 @pytest.mark.parametrize(("today", "opens_on"), [
@@ -141,3 +145,13 @@ def test_start_page_lists_timesheets_to_approve_as_the_queue_does(app, client, p
     assert waiting("card_admin2") == 2  # not their own two
     assert waiting("ra_officer") == 0  # the region's RA approves no municipal staff's time
     assert waiting("card_admin") is None and waiting("orderer") is None  # not approvers
+
+
+def test_a_day_outside_the_week_shown_is_not_taken(app, client, pilot):
+    """?dag= outside the week shown falls back to the week's own day: year 1 overflowed the Stockholm-to-UTC
+    conversion of the day's suggestions, and another week's day filled in the form below this week."""
+    client.login("card_admin")
+    for query in ("vecka=2026-W37&dag=0001-01-01", "vecka=2026-W37&dag=2020-01-01"):
+        page = client.get(f"/tid/?{query}")
+        assert page.status_code == 200 and "vecka 37 2026" in page.get_data(as_text=True)
+        assert "2020-01-01" not in page.get_data(as_text=True)

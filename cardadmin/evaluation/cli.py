@@ -22,14 +22,15 @@ from cardadmin.db import db
 from cardadmin.errors import InvalidInput
 from cardadmin.evaluation import exports
 from cardadmin.timelog.models import Activity
+from cardadmin.web import whole_number
 
 
 def _lookup(model: Any, value: str | None, *columns: Any, what: str) -> int | None:
     if not value:
         return None
     terms = [c == value for c in columns]
-    if value.isdigit():
-        terms.append(model.id == int(value))
+    if (number := whole_number(value)) is not None:  # not str.isdigit(): '²' passes it and fails int()
+        terms.append(model.id == number)
     found = db.session.scalars(select(model.id).where(or_(*terms))).all()
     if len(found) != 1:
         raise InvalidInput(f"{what} '{value}' finns inte (eller är inte entydig).")

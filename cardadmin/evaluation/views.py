@@ -4,7 +4,6 @@ downloads, exports of time entries, and the evaluation's inputs (factors, prices
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -220,13 +219,6 @@ def inputs() -> Any:
                            desks=list(db.session.scalars(select(Desk).order_by(Desk.name))))
 
 
-def _form_date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.form.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _form_int(name: str) -> int:
     return int_arg(name, values=request.form) or 0
 
@@ -249,8 +241,8 @@ def save_factors() -> Any:
 @allow(*EDITORS)
 def add_price() -> Any:
     row, _status = attempt(lambda: settings.save_price(
-        current_user, item=request.form.get("item", ""), valid_from=_form_date("valid_from"),
-        valid_to=_form_date("valid_to"), price=request.form.get("price", "")))
+        current_user, item=request.form.get("item", ""), valid_from=date_arg("valid_from", "Från", values=request.form),
+        valid_to=date_arg("valid_to", "Till", values=request.form), price=request.form.get("price", "")))
     if row is not None:
         flash("Priset är sparat.", "success")
     return redirect(url_for("evaluation.inputs"))

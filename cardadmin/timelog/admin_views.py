@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,20 +14,13 @@ from cardadmin.roles import Role
 from cardadmin.security import allow
 from cardadmin.timelog import money, service
 from cardadmin.timelog.models import Activity, JourneyDistance
-from cardadmin.web import attempt, int_arg
+from cardadmin.web import attempt, date_arg, int_arg
 
 bp = Blueprint("timelog_admin", __name__, url_prefix="/admin/tid")
 
 
 def _int(name: str) -> int | None:
     return int_arg(name, values=request.form)
-
-
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.form.get(name, ""))
-    except ValueError:
-        return None
 
 
 @bp.route("/")
@@ -57,10 +49,11 @@ def save_activity() -> Any:
 @bp.route("/timpriser", methods=["POST"])
 @allow(Role.ADMIN)
 def save_rate() -> Any:
+    form = request.form
     row, _status = attempt(lambda: money.save_rate(
-        current_user, None, organisation_id=_int("organisation_id") or 0, valid_from=_date("valid_from"),
-        valid_to=_date("valid_to"), rate=request.form.get("rate", ""),
-        on_cost_percent=request.form.get("on_cost_percent", "")))
+        current_user, None, organisation_id=_int("organisation_id") or 0,
+        valid_from=date_arg("valid_from", "Från", values=form), valid_to=date_arg("valid_to", "Till", values=form),
+        rate=form.get("rate", ""), on_cost_percent=form.get("on_cost_percent", "")))
     if row is not None:
         flash("Timpriset är sparat.", "success")
     return redirect(url_for("timelog_admin.settings"))

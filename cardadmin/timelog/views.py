@@ -44,11 +44,13 @@ def _week_arg() -> tuple[int, int]:
     return week or service.default_week(current_user)
 
 
-def _day_arg(default: date) -> date:
+def _day_arg(default: date, days: list[date]) -> date:
+    """The day picked in the week shown (?dag=); anything else (no date, a day of another week) is ``default``."""
     try:
-        return date.fromisoformat(request.args.get("dag", ""))
+        day = date.fromisoformat(request.args.get("dag", ""))
     except ValueError:
         return default
+    return day if day in days else default
 
 
 def _choices(form: EntryForm) -> None:
@@ -90,7 +92,7 @@ def week() -> Any:
         year, iso_week = _week_arg()
         today, monday = service.today(), rules.week_monday(year, iso_week)
         default = today if rules.iso_week_of(today) == (year, iso_week) else monday
-        form.work_date.data = min(_day_arg(default), today)
+        form.work_date.data = min(_day_arg(default, rules.week_days(year, iso_week)), today)
         for name in ("start", "end", "duration", "persons_handled", "journeys_avoided", "km_avoided", "source"):
             if request.args.get(name):
                 getattr(form, name).data = request.args[name][:60]
