@@ -50,7 +50,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Any:
-        # As SecureDrop does: a failed CSRF check ends the session.
+        # As SecureDrop does: a failed CSRF check ends the session, on the server too.
+        from cardadmin.accounts import sessions
+
+        db.session.rollback()
+        sessions.end_current("csrf")
+        db.session.commit()
         logout_user()
         return error_response(
             400, "csrf", "Formuläret har gått ut eller saknar säkerhetstoken. Ladda om sidan, logga in och försök igen."

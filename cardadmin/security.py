@@ -8,13 +8,12 @@ role never reaches the view, and the role × route matrix test reads the same de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, flash, redirect, request, session, url_for
-from flask_login import AnonymousUserMixin, LoginManager, current_user, logout_user
+from flask_login import AnonymousUserMixin, LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import ColumnElement, false, or_, select, true
 
@@ -100,6 +99,10 @@ def _load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
+    from cardadmin.accounts import sessions
+
+    if not sessions.is_live():
+        return None  # logged out, idle too long, or a cookie from before the server-side session
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_token != token:
         return None
@@ -121,31 +124,23 @@ def _gate() -> Any:
     if access == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        from cardadmin.accounts import sessions
+
+        if sessions.ended_idle():
+            session.clear()
+            flash("Du har loggats ut efter en stunds inaktivitet. Logga in igen.", "info")
+            if request.method not in ("GET", "HEAD"):
+                raise Unauthorized("Sessionen har gått ut. Logga in igen.")
+            return redirect(url_for("auth.login"))
         if request.method in ("GET", "HEAD"):
             flash("Logga in för att fortsätta.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         raise Unauthorized("Du är inte inloggad, eller så har sessionen gått ut. Logga in igen.")
-    if _idle_expired():
-        logout_user()
-        session.clear()
-        flash("Du har loggats ut efter en stunds inaktivitet. Logga in igen.", "info")
-        if request.method in ("GET", "HEAD"):
-            return redirect(url_for("auth.login"))
-        raise Unauthorized("Sessionen har gått ut. Logga in igen.")
-    session["last_seen"] = datetime.now(UTC).timestamp()
     if access == AUTHENTICATED:
         return None
     if isinstance(access, frozenset) and current_user.has_role(*access):
         return None
     raise Forbidden("Du saknar behörighet för den här sidan.")
-
-
-def _idle_expired() -> bool:
-    last_seen = session.get("last_seen")
-    if last_seen is None:
-        return False
-    limit = current_app.config["IDLE_TIMEOUT"].total_seconds()
-    return datetime.now(UTC).timestamp() - float(last_seen) > limit
 
 
 def require_role(user: Any, *roles: Role) -> None:
@@ -195,6 +190,10 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
+    from cardadmin.accounts import sessions
+
+    # First of all before-request functions: its own commit must come before a request's transaction begins.
+    app.before_request_funcs.setdefault(None, []).insert(0, sessions.check_request)
     app.before_request(_gate)
     app.after_request(_security_headers)
 

@@ -98,14 +98,95 @@ def test_inactive_user_cannot_log_in(app, client, world):
     assert client.login("orderer").status_code == 401
 
 
+def _age_sessions(app, username: str, seconds: float) -> None:
+    """Move the server's idle clock of the user's sessions back, as if nothing had happened for ``seconds``."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from cardadmin.accounts.models import LoginSession, User
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        rows = db.session.scalars(select(LoginSession).where(LoginSession.user_id == user_id)).all()
+        assert rows, "login made no server-side session"
+        for row in rows:
+            db.session.execute(
+                update(LoginSession).where(LoginSession.id == row.id)
+                .values(last_seen_at=row.last_seen_at - timedelta(seconds=seconds))
+            )
+        db.session.commit()
+
+
+def _cookie_jar(client):
+    return [(c.key, c.value, c.domain) for c in client._cookies.values()]
+
+
+def _replay(target, jar) -> None:
+    target._cookies.clear()
+    for key, value, domain in jar:
+        target.set_cookie(key, value, domain=domain)
+
+
 def test_idle_timeout_logs_out(app, client, world):
     client.login("orderer")
-    with client.session_transaction() as session:
-        session["last_seen"] = session["last_seen"] - app.config["IDLE_TIMEOUT"].total_seconds() - 5
+    _age_sessions(app, "orderer", app.config["IDLE_TIMEOUT"].total_seconds() + 5)
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     page = client.get("/login").get_data(as_text=True)
     assert "inaktivitet" in page
+
+
+def test_the_login_responses_cookie_idles_out_too(app, client, new_client, world):
+    """The cookie set by the login response, replayed unchanged after the idle timeout, is refused: the idle
+    clock is the server's, not a value in the cookie (the old cookie had no last_seen and never idled)."""
+    client.login("orderer")
+    jar = _cookie_jar(client)
+    assert client.get("/").status_code == 200
+    _age_sessions(app, "orderer", app.config["IDLE_TIMEOUT"].total_seconds() + 10)
+    thief = new_client()
+    _replay(thief, jar)
+    assert thief.get("/").status_code == 302
+    assert client.get("/").status_code == 302  # the session itself has ended, for every copy of it
+
+
+def test_a_cookie_copied_before_logout_is_dead_after_it(app, client, new_client, world):
+    client.login("orderer")
+    jar = _cookie_jar(client)
+    thief = new_client()
+    _replay(thief, jar)
+    assert thief.get("/").status_code == 200  # the copy works while the session lives
+    assert client.post_form("/logout").status_code == 302
+    assert thief.get("/").status_code == 302
+    assert thief.get("/konto").status_code == 302
+
+
+def test_logout_ends_only_this_browsers_session(app, new_client, world):
+    phone, desk = new_client(), new_client()
+    phone.login("orderer")
+    desk.login("orderer")
+    desk.post_form("/logout")
+    assert phone.get("/").status_code == 200
+
+
+def test_a_request_keeps_the_session_alive(app, client, world):
+    client.login("orderer")
+    limit = app.config["IDLE_TIMEOUT"].total_seconds()
+    _age_sessions(app, "orderer", limit - 5)
+    assert client.get("/").status_code == 200  # within the timeout: the request moves the clock
+    _age_sessions(app, "orderer", limit - 5)
+    assert client.get("/").status_code == 200
+
+
+def test_deactivation_ends_every_session(app, client, new_client, world):
+    client.login("orderer")
+    with app.app_context():
+        from cardadmin.accounts.models import User
+
+        user = db.session.get(User, world.users["orderer"].id)
+        user.active = False
+        db.session.commit()
+    assert client.get("/").status_code == 302
 
 
 def test_expired_session_on_a_form_post_is_a_clear_4xx(app, client, world):

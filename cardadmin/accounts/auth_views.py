@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from cardadmin.accounts import service
+from cardadmin.accounts import service, sessions
 from cardadmin.accounts.forms import LoginForm, PasswordChangeForm, TokenForm
 from cardadmin.db import db
 from cardadmin.errors import CardAdminError
@@ -65,6 +65,8 @@ def login() -> Any:
             db.session.commit()
             session.clear()  # a new session at login: nothing from before survives
             login_user(user)
+            sessions.start(user)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
@@ -75,6 +77,7 @@ def login() -> Any:
 @allow_authenticated
 def logout() -> Any:
     service.record_logout(current_user)
+    sessions.end_current("logout")
     db.session.commit()
     logout_user()
     session.clear()
@@ -106,7 +109,11 @@ def account() -> Any:
             )
         )
         if status == 200:
-            login_user(user)  # the session token rotated: stay logged in here, out everywhere else
+            # The session token rotated (every session ended): stay logged in here in a new one.
+            sessions.end_current("password")
+            login_user(user)
+            sessions.start(user)
+            db.session.commit()
             flash("Lösenordet är bytt. Andra inloggningar har avslutats.", "success")
             return redirect(url_for("auth.account"))
     status = form_status(request.method == "POST", status)
