@@ -124,7 +124,14 @@ class Database:
         from flask import request
 
         if request.method in UNSAFE_METHODS:
-            self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            self.begin_writer()
+
+    def begin_writer(self) -> None:
+        """Start this session's next transaction as a writer (IMMEDIATE on SQLite; nothing to do elsewhere).
+        A deferred SQLite transaction that has read cannot become a writer while another connection writes: it
+        fails at once with 'database is locked' whatever the busy timeout, so a request that will write says so
+        before its first read."""
+        self.session.connection(execution_options={SQLITE_IMMEDIATE: True})
 
     @staticmethod
     def engine(app: Flask) -> Engine:

@@ -304,3 +304,43 @@ def test_a_card_administrators_upload_names_their_desk(app: Any, client: Any, wo
     assert response.status_code == 400 and "kortutlämning" in response.get_data(as_text=True)
     with app.app_context():
         assert count(Person) == 0 and count(HsaChange) == 0
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_reads_the_same(w: World, ending: str) -> None:
+    """Old Mac Excel ends lines with a bare CR: it was one long line and a csv.Error (500 on the web, a traceback
+    in the CLI). CR, CRLF and LF give the same rows and the same line numbers."""
+    result, _ = run((GOOD_CSV + BAD_ROWS).replace("\n", ending), apply=False)
+    assert [p.line for p in result.problems] == [6, 7, 8, 9, 10, 11]
+
+
+def test_a_cr_split_across_reads_is_one_line_end(w: World) -> None:
+    """A CRLF whose CR ends one read of the file and whose LF begins the next is one line end, not two."""
+    filler = "hsaPerson,SE2321000222-P1,Åsa,Öberg,,,,\r\n"
+    head = HEADER.replace("\n", "\r\n")
+    pad = formats.MAX_LINE_BYTES - len(head.encode()) - 1  # the first read ends right after the next CR
+    text = head + "hsaPerson,SE2321000222-P9,Pia," + "x" * (pad - 31 - 5) + ",,,,\r\n" + filler
+    lines = [n for n, _ in formats.LineReader(io.BytesIO(text.encode()), "utf-8")]
+    assert lines == [1, 2, 3]
+
+
+MAC_CSV = (GOOD_CSV + BAD_ROWS).replace("\n", "\r").encode("utf-8")
+
+
+def test_bare_cr_file_over_the_cli(app: Any, w: World, tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(MAC_CSV)
+    result = app.test_cli_runner().invoke(args=["hsa", "import", str(path)])
+    assert result.exit_code == 1 and "rad 6 (SE2321000223-P3)" in result.output and "Traceback" not in result.output
+
+
+def test_bare_cr_file_over_the_web(app: Any, client: Any, world: World) -> None:
+    data = MAC_CSV
+    client.login("admin")
+    response = client.post_form("/hsa/import", {"file": (io.BytesIO(data), "hsa.csv"), "mode": "dry"},
+                                content_type="multipart/form-data")
+    assert response.status_code == 422 and "Provkörning" in response.get_data(as_text=True)
+    response = client.post_form(
+        "/hsa/import", {"file": (io.BytesIO(b"objectClass,\"hsaIdentity\rsn\n"), "hsa.csv"), "mode": "dry"},
+        content_type="multipart/form-data")
+    assert response.status_code == 400

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from cardadmin import audit
 from cardadmin.accounts.models import (
@@ -363,8 +363,23 @@ def user_for_token(plaintext: str) -> User | None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now  # at most one write a minute per token, not one per request
+        _touch_token(row.id, now)  # at most one write a minute per token, not one per request
     return row.user
+
+
+def _touch_token(token_id: int, now: datetime) -> None:
+    """Record a token's use in a short writer transaction of its own, before the request's work begins: a
+    read transaction turned writer could fail on SQLite while another request writes (the API's 503s)."""
+    from flask import request
+
+    from cardadmin.db import UNSAFE_METHODS
+
+    db.session.commit()
+    db.begin_writer()
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    db.session.commit()
+    if request.method in UNSAFE_METHODS:
+        db.begin_writer()  # the request's own transaction writes too
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -10,7 +10,6 @@ from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from cardadmin.accounts.service import user_for_token
-from cardadmin.db import db
 from cardadmin.errors import Forbidden, InvalidInput, Unauthorized
 from cardadmin.roles import Role
 from cardadmin.security import PUBLIC, access_of, allow, public
@@ -61,10 +60,27 @@ def operation(
     return decorate
 
 
+MAX_JSON_DEPTH = 16  # no request of this API nests deeper than a few levels
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    """How deep ``value`` nests, counted only as far as one level past the limit."""
+    if level > MAX_JSON_DEPTH or not isinstance(value, dict | list):
+        return level
+    children = value.values() if isinstance(value, dict) else value
+    return max((_depth(child, level + 1) for child in children), default=level)
+
+
 def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType()
-    body = request.get_json(silent=False)  # malformed JSON → 400 through the JSON error handler
+    too_deep = InvalidInput(f"JSON-innehållet är för djupt nästlat (högst {MAX_JSON_DEPTH} nivåer).")
+    try:
+        body = request.get_json(silent=False)  # malformed JSON → 400 through the JSON error handler
+    except RecursionError:
+        raise too_deep from None  # deeper than Python's parser goes
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise too_deep
     if not isinstance(body, dict):
         raise InvalidInput("Begärans innehåll ska vara ett JSON-objekt.")
     return body
@@ -84,8 +100,6 @@ def _authenticate() -> None:
     if not isinstance(allowed, frozenset) or not user.has_role(*allowed):
         raise Forbidden("API-nyckelns användare saknar behörighet för den här åtgärden.")
     g.api_user = user
-    if db.session.dirty:
-        db.session.commit()  # the token's last-used time
 
 
 @api_bp.after_request

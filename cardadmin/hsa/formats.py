@@ -70,15 +70,32 @@ class LineReader:
         self.line = 0
 
     def _raw_lines(self) -> Iterator[bytes]:
+        """Lines ending in LF, CRLF or a bare CR (old Mac Excel writes CR alone), each with its ending."""
         buffer = io.BufferedReader(_Prefixed(self._pending, self.handle), buffer_size=MAX_LINE_BYTES)
+        pending = b""
         while True:
-            raw = buffer.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            chunk = buffer.read(MAX_LINE_BYTES)
+            data = pending + chunk
+            start = 0
+            while True:
+                cr, lf = data.find(b"\r", start), data.find(b"\n", start)
+                if cr < 0 and lf < 0:
+                    break
+                end = lf if cr < 0 or 0 <= lf < cr else cr
+                if end == cr and end + 1 == len(data) and chunk:
+                    break  # a CR at the chunk's end: an LF may follow in the next chunk
+                if end == cr and data[end + 1:end + 2] == b"\n":
+                    end += 1
+                yield data[start:end + 1]
+                start = end + 1
+            pending = data[start:]
+            if len(pending) > MAX_LINE_BYTES:
                 raise FileProblem(f"Rad {self.line + 1} är längre än {MAX_LINE_BYTES // 1024} KiB; "
                                   f"filen är inte en HSA-fil i CSV- eller LDIF-format.")
-            yield raw
+            if not chunk:
+                if pending:
+                    yield pending
+                return
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         for raw in self._raw_lines():
@@ -127,7 +144,10 @@ def read_csv(lines: LineReader) -> Iterator[Row]:
         raise FileProblem("Filen är tom.")
     header_text = first[1]
     delimiter = ";" if header_text.count(";") > header_text.count(",") else ","
-    header = [h.strip() for h in next(csv.reader([header_text], delimiter=delimiter))]
+    try:
+        header = [h.strip() for h in next(csv.reader([header_text], delimiter=delimiter, strict=True))]
+    except csv.Error as exc:
+        raise FileProblem(f"Rad 1: rubrikraden kan inte tolkas som CSV ({exc}).") from None
     known = {c.lower(): c for c in CSV_COLUMNS}
     unknown = [h for h in header if h.lower() not in known]
     if unknown:

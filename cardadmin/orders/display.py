@@ -115,14 +115,14 @@ _SKIP = {"auth_cert_serial", "auth_cert_sha256", "sign_cert_serial", "sign_cert_
 def _value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nej"
+    if isinstance(value, list):  # a list of values, or a change [before, after]: each value read on its own
+        return ", ".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{_FIELDS.get(k, k)} {_value(k, v)}" for k, v in value.items()) + ")"
     if key in _VALUES:
         return _label(_VALUES[key], value)
     if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and value[10:11] == "T":
         return value[:10]  # an ISO timestamp: the date says enough here
-    if isinstance(value, list):
-        return ", ".join(_value(key, v) for v in value)
-    if isinstance(value, dict):
-        return "(" + ", ".join(f"{_FIELDS.get(k, k)} {_value(k, v)}" for k, v in value.items()) + ")"
     return str(value)
 
 

@@ -91,12 +91,14 @@ def new_order() -> Any:
         form.nonce.data = _new_nonce()
         if request.args.get("order_type") in dict(form.order_type.choices):
             form.order_type.data = request.args["order_type"]
+    elif person is None:
+        flash("Välj kortmottagaren i sökresultatet först.", "error")
+        status = 400
     elif form.validate_on_submit():
         done = _used_nonce(form.nonce.data or "")
         if done:
             flash(f"Beställningen är redan skickad (nr {done}); den skickades inte en gång till.", "info")
             return redirect(url_for("orders.detail", order_id=done))
-        assert person is not None
         order, status = attempt(lambda: service.create_order(
             current_user, person_id=person.id, order_type=form.order_type.data,
             desk_id=form.desk_id.data or 0, comment=form.comment.data or ""))
