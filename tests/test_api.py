@@ -12,8 +12,11 @@ from cardadmin.api.openapi import openapi_path
 from cardadmin.db import db
 
 
-def _make_token(client, name="agent") -> str:
-    page = client.post_form("/konto/api-nycklar", {"name": name}).get_data(as_text=True)
+def _make_token(client, name="agent", scope="all", days=90) -> str:
+    from tests.conftest import PASSWORD
+
+    page = client.post_form("/konto/api-nycklar", {"name": name, "scope": scope, "days": days,
+                                                   "password": PASSWORD}).get_data(as_text=True)
     return re.search(r'<code id="token">([^<]+)</code>', page).group(1)
 
 
@@ -53,7 +56,7 @@ def test_a_user_cannot_revoke_someone_elses_token(app, client, new_client, world
     with app.app_context():
         token_id = db.session.scalars(select(ApiToken.id)).one()
     client.login("evaluator")
-    assert client.post_form(f"/konto/api-nycklar/{token_id}/sparra").status_code == 403
+    assert client.post_form(f"/konto/api-nycklar/{token_id}/sparra").status_code == 404  # as if missing
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is None
 
@@ -110,3 +113,74 @@ def test_openapi_document_is_valid(app):
     from openapi_spec_validator import validate
 
     validate(app.test_client().get("/api/v1/openapi.json").json)
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_minting_a_token_asks_for_the_password(app, client, world):
+    client.login("card_admin")
+    response = client.post_form("/konto/api-nycklar", {"name": "x", "scope": "all", "days": 90,
+                                                       "password": "not-the-password"})
+    assert response.status_code == 400 and "Lösenordet stämmer inte" in response.get_data(as_text=True)
+    response = client.post_form("/konto/api-nycklar", {"name": "x", "scope": "all", "days": 0,
+                                                       "password": "irrelevant"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(ApiToken)).all() == []
+
+
+def test_a_token_expires_and_shows_when(app, client, world):
+    from datetime import timedelta
+
+    client.login("card_admin")
+    token = _make_token(client, days=30)
+    with app.app_context():
+        row = db.session.scalars(select(ApiToken)).one()
+        assert timedelta(days=29, hours=23) < row.expires_at - row.created_at <= timedelta(days=30)
+    assert "Giltig till" in client.get("/konto").get_data(as_text=True)
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+    with app.app_context():
+        row = db.session.scalars(select(ApiToken)).one()
+        row.expires_at = row.created_at  # its time has run out
+        db.session.commit()
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 401
+
+
+def test_a_desk_agent_token_reaches_only_the_agents_calls(app, client, world):
+    client.login("card_admin")
+    token = _make_token(client, scope="desk_agent")
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+    assert api.get("/api/v1/desk/card-orders?card_number=1", headers=_bearer(token)).status_code != 403
+    assert api.get("/api/v1/orders", headers=_bearer(token)).status_code == 403
+    assert api.get("/api/v1/desks", headers=_bearer(token)).status_code == 403
+
+
+def test_password_change_and_deactivation_end_tokens(app, client, world):
+    from tests.conftest import PASSWORD
+
+    client.login("card_admin")
+    token = _make_token(client)
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+    client.post_form("/konto", {"current_password": PASSWORD, "new_password": "Another-password-2"})
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 401
+    client.login("orderer")
+    token = _make_token(client)
+    with app.app_context():
+        from cardadmin.accounts import service
+        from cardadmin.accounts.models import User
+
+        admin = db.session.get(User, world.users["admin"].id)
+        user = db.session.get(User, world.users["orderer"].id)
+        data = service.UserInput(username=user.username, full_name=user.full_name, email=user.email,
+                                 hsa_id=user.hsa_id, organisation_id=user.organisation_id, roles=user.roles,
+                                 desk_ids=[d.id for d in user.desks], active=False)
+        service.update_user(admin, user, data)
+        db.session.commit()
+        user.active = True  # even switched back on, the old token stays ended
+        db.session.commit()
+    assert api.get("/api/v1/me", headers=_bearer(token)).status_code == 401

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 
 from cardadmin.accounts import service, sessions
 from cardadmin.accounts.forms import LoginForm, PasswordChangeForm, TokenForm
-from cardadmin.db import db
+from cardadmin.db import db, utcnow
 from cardadmin.errors import CardAdminError
 from cardadmin.security import allow_authenticated, public
 from cardadmin.web import attempt, form_status
@@ -117,19 +117,29 @@ def account() -> Any:
             flash("Lösenordet är bytt. Andra inloggningar har avslutats.", "success")
             return redirect(url_for("auth.account"))
     status = form_status(request.method == "POST", status)
+    return _account_page(form, TokenForm(), status)
+
+
+def _account_page(form: PasswordChangeForm, token_form: TokenForm, status: int) -> Any:
     tokens = service.tokens_of(current_user)
-    return render_template("auth/account.html", form=form, token_form=TokenForm(), tokens=tokens), status
+    return render_template("auth/account.html", form=form, token_form=token_form, tokens=tokens,
+                           scopes=service.TOKEN_SCOPES, now=utcnow()), status
 
 
 @bp.route("/konto/api-nycklar", methods=["POST"])
 @allow_authenticated
 def create_token() -> Any:
     form = TokenForm()
-    if not form.validate_on_submit():
-        flash("Ange ett namn på nyckeln (högst 100 tecken).", "error")
-        return redirect(url_for("auth.account"))
-    row, plaintext = service.create_api_token(current_user, form.name.data)
-    db.session.commit()
+    minted = None
+    if form.validate_on_submit():
+        minted, _status = attempt(
+            lambda: service.mint_api_token(current_user, form.name.data, form.password.data or "",
+                                           days=form.days.data or 0, scope=form.scope.data),
+            form=form,
+        )
+    if minted is None:
+        return _account_page(PasswordChangeForm(formdata=None), form, 400)
+    row, plaintext = minted
     # Shown once, on this response only; never stored, never in the session.
     return render_template("auth/token_created.html", token=row, plaintext=plaintext)
 

@@ -39,6 +39,10 @@ class PasswordChangeForm(Form):
 
 class TokenForm(Form):
     name = StringField("Namn på nyckeln (t.ex. kortläsaragent Lycksele)", validators=[DataRequired(), Length(max=100)])
+    scope = SelectField("Får användas till", choices=[("desk_agent", "Bara kortläsaragenten (verifiering)"),
+                                                      ("all", "Allt jag får göra")], default="desk_agent")
+    days = IntegerField("Giltig i dagar (1–365)", default=90, validators=[InputRequired()])
+    password = PasswordField("Ditt lösenord", validators=[DataRequired()])
     submit = SubmitField("Skapa API-nyckel")
 
 

@@ -167,8 +167,12 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(20), default="all")  # all | desk_agent (see api.core.SCOPES)
 
     user: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("scope IN ('all', 'desk_agent')", name="scope"),)
 
 
 class LoginSession(Base):

@@ -197,6 +197,8 @@ def update_user(actor: User, user: User, data: UserInput) -> User:
         diff.update(_set_roles_and_desks(user, roles, desks))
         if "active" in diff or "roles" in diff:
             user.session_token = secrets.token_hex(16)  # ends the user's sessions
+        if "active" in diff and not user.active:
+            _end_tokens(actor, user, "deactivated")
     if diff:
         audit.record(db.session, actor, "user.update", "user", user.id, diff, organisation_id=user.organisation_id)
     return user
@@ -211,6 +213,7 @@ def set_password(actor: User, user: User, password: str, *, current_password: st
     _validate_password(password, user.username)
     user.password_hash = hash_password(password)
     user.session_token = secrets.token_hex(16)
+    _end_tokens(actor, user, "password")
     audit.record(db.session, actor, "user.password_set", "user", user.id, organisation_id=user.organisation_id)
 
 
@@ -326,26 +329,43 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+TOKEN_DAYS = 90  # a token's default life; the user may choose 1-365 days
+TOKEN_SCOPES = {"all": "Allt användaren får göra", "desk_agent": "Bara kortläsaragenten (verifiering)"}
+
+
+def create_api_token(user: User, name: str, *, days: int = TOKEN_DAYS, scope: str = "all") -> tuple[ApiToken, str]:
     """Return the token row and the plaintext, which is shown once and never stored."""
+    if not 1 <= days <= 365:
+        raise InvalidInput("Giltighetstiden ska vara 1–365 dagar.", field="days")
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput("Välj vad nyckeln får användas till.", field="scope")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id, name=clean_text(name, "Namn", max_length=100), token_hash=_digest(plaintext),
-        prefix=plaintext[:10],
+        prefix=plaintext[:10], expires_at=utcnow() + timedelta(days=days), scope=scope,
     )
     db.session.add(row)
     db.session.flush()
     audit.record(
-        db.session, user, "api_token.create", "user", user.id, {"token_id": row.id, "name": row.name},
+        db.session, user, "api_token.create", "user", user.id,
+        {"token_id": row.id, "name": row.name, "days": days, "scope": scope},
         organisation_id=user.organisation_id,
     )
     return row, plaintext
 
 
+def mint_api_token(user: User, name: str, password: str, *, days: int = TOKEN_DAYS,
+                   scope: str = "all") -> tuple[ApiToken, str]:
+    """A token asked for from a browser session: the password again, so a stolen session cannot mint one."""
+    if not check_password(user.password_hash, password or ""):
+        raise InvalidInput("Lösenordet stämmer inte.", field="password")
+    return create_api_token(user, name, days=days, scope=scope)
+
+
 def revoke_api_token(actor: User, token_id: int) -> ApiToken:
     row = get_or_404(ApiToken, token_id, "API-nyckeln")
-    if row.user_id != actor.id:
-        require_role(actor, Role.ADMIN)
+    if row.user_id != actor.id and not actor.has_role(Role.ADMIN):
+        raise NotFound("API-nyckeln finns inte.")  # like a missing one: another user's token ids are not told
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(
@@ -355,16 +375,26 @@ def revoke_api_token(actor: User, token_id: int) -> ApiToken:
     return row
 
 
-def user_for_token(plaintext: str) -> User | None:
+def _end_tokens(actor: User, user: User, why: str) -> None:
+    """A password change or deactivation ends the user's API tokens too, as it ends their sessions."""
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    for row in rows:
+        row.revoked_at = utcnow()
+        audit.record(db.session, actor, "api_token.revoke", "user", user.id, {"token_id": row.id, "why": why},
+                     organisation_id=user.organisation_id)
+
+
+def api_token_for(plaintext: str) -> ApiToken | None:
+    """The live token with this plaintext (not revoked, not expired, its user active), else None."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
     now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+        return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         _touch_token(row.id, now)  # at most one write a minute per token, not one per request
-    return row.user
+    return row
 
 
 def _touch_token(token_id: int, now: datetime) -> None:

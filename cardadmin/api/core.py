@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from cardadmin.accounts.service import user_for_token
+from cardadmin.accounts.service import api_token_for
 from cardadmin.errors import Forbidden, InvalidInput, Unauthorized
 from cardadmin.roles import Role
 from cardadmin.security import PUBLIC, access_of, allow, public
@@ -86,6 +86,14 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+# What a desk-agent token may reach: who it is and the desk's verification calls, nothing else.
+DESK_AGENT_RULES = ("/api/v1/me", "/api/v1/desk/")
+
+
+def in_scope(scope: str, rule: str) -> bool:
+    return scope == "all" or (scope == "desk_agent" and rule.startswith(DESK_AGENT_RULES))
+
+
 @api_bp.before_request
 def _authenticate() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
@@ -93,9 +101,12 @@ def _authenticate() -> None:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
+    row = api_token_for(token.strip()) if scheme.lower() == "bearer" else None
+    if row is None:
         raise Unauthorized("Giltig API-nyckel saknas (Authorization: Bearer …).")
+    if not in_scope(row.scope, request.url_rule.rule if request.url_rule else ""):
+        raise Forbidden("API-nyckeln får bara användas av kortläsaragenten.")
+    user = row.user
     allowed = access_of(view)
     if not isinstance(allowed, frozenset) or not user.has_role(*allowed):
         raise Forbidden("API-nyckelns användare saknar behörighet för den här åtgärden.")
