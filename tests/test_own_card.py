@@ -132,3 +132,18 @@ def test_api_refuses_approving_and_handing_over_ones_own_card(app: Any, world: W
     refused = c.post(f"/api/v1/orders/{order_id}/approve", headers={"Authorization": f"Bearer {ra_token}"})
     assert refused.status_code == 403
     assert "ditt eget kort" in refused.get_data(as_text=True)
+
+
+def test_start_page_count_leaves_out_ones_own_card(w: World) -> None:
+    from cardadmin.orders.queries import work_counts
+
+    order = order_for(w)
+    order_for(w, "P2")
+
+    def waiting() -> int:
+        counts = work_counts(user(w, "ra_officer"), warn_after=timedelta(days=7))
+        return next(c.count for c in counts if c.endpoint == "orders.ra_queue")
+
+    assert waiting() == 2
+    make_recipient(w, "ra_officer", order, spelled=f" {order.person.hsa_id.lower()}")
+    assert waiting() == 1
