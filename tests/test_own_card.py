@@ -119,6 +119,14 @@ def test_desk_pages_refuse_and_hide_ones_own_card(app: Any, client: Any, world: 
     refused = client.post_form(f"/utlamning/{order_id}/tillverkning")
     assert refused.status_code == 403
     assert "ditt eget kort" in refused.get_data(as_text=True)
+    with app.app_context():
+        other = _second_card_admin(world)  # another card administrator produces it
+        service.mark_in_production(other, order_id)
+        service.mark_at_desk(other, order_id, CARD, expires_on=EXPIRES)
+        db.session.commit()
+    page = client.get(f"/bestallningar/{order_id}").get_data(as_text=True)
+    assert "Till utlämningen" not in page
+    assert client.get(f"/utlamning/{order_id}/utlamning").status_code == 403
 
 
 def test_api_refuses_approving_and_handing_over_ones_own_card(app: Any, world: World) -> None:
