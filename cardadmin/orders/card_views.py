@@ -17,7 +17,7 @@ from cardadmin.orders.display import merged_history
 from cardadmin.orders.forms import NO_REASON, BulkRevokeForm, CardRevokeForm
 from cardadmin.orders.models import REVOCATION_LABELS, Card, Order, Revocation
 from cardadmin.orders.search import OrderSearch, load_result_rows, search_orders
-from cardadmin.orders.service import works_at_desk_of
+from cardadmin.orders.service import may_take_desk_steps
 from cardadmin.orders.states import CARD_LIVE, Status
 from cardadmin.roles import Role
 from cardadmin.security import allow
@@ -44,7 +44,7 @@ def _card_page(card: Card, form: CardRevokeForm, status: int = 200) -> Any:
     revocations = list(db.session.scalars(select(Revocation).where(Revocation.card_id == card.id)
                                           .order_by(Revocation.id)))
     can_revoke = card.status in CARD_LIVE and current_user.has_role(*REVOKERS)
-    at_my_desk = order is not None and works_at_desk_of(current_user, order)
+    at_my_desk = order is not None and may_take_desk_steps(current_user, order)
     return render_template("orders/card.html", card=card, order=order, events=events, revocations=revocations,
                            form=form, can_revoke=can_revoke, at_my_desk=at_my_desk), status
 

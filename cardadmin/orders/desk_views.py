@@ -91,6 +91,7 @@ def register_card(order_id: int) -> Any:
 @allow(Role.CARD_ADMIN)
 def hand_over(order_id: int) -> Any:
     order = _my_desk_order(order_id)
+    service.refuse_own_card(current_user, order, service.OWN_DESK_STEP)  # not even the form for one's own card
     form = HandOverForm()
     status = 200
     if form.validate_on_submit():

@@ -118,6 +118,36 @@ def cancel(actor: User, order_id: int, reason: str = "") -> Order:
 # ---------------------------------------------------------------- RA decision
 
 
+def _hsa_key(value: str | None) -> str:
+    return (value or "").strip().casefold()
+
+
+def is_own_card(actor: Any, order: Order) -> bool:
+    """Whether ``order``'s card is for ``actor`` themselves: the actor's HSA-ID is the recipient's (compared
+    case-insensitively, after strip; a user without an HSA-ID matches nobody). The four-eyes rule: nobody
+    decides on, produces, registers, verifies, identity-checks, hands over or accepts their own card, whoever
+    ordered it. Every such act refuses through ``refuse_own_card``; pages ask this before offering one."""
+    mine = _hsa_key(getattr(actor, "hsa_id", None))
+    return bool(mine) and mine == _hsa_key(order.person.hsa_id)
+
+
+def refuse_own_card(actor: Any, order: Order, message: str) -> None:
+    if is_own_card(actor, order):
+        raise Forbidden(message)
+
+
+OWN_DECISION = "Du kan inte godkänna eller avslå en beställning av ditt eget kort (fyraögonsprincipen)."
+OWN_DESK_STEP = ("Du kan inte hantera ditt eget kort (tillverkning, verifiering, identitetskontroll och utlämning). "
+                 "En annan korthandläggare måste göra det (fyraögonsprincipen).")
+
+
+def may_decide(actor: Any, order: Order) -> bool:
+    """Whether ``actor`` may approve or reject ``order`` now (the RA pages offer the decision exactly then)."""
+    return (actor.has_role(Role.RA_OFFICER) and order.status == Status.ORDERED
+            and order.organisation_id == actor.organisation_id and order.orderer_id != actor.id
+            and not is_own_card(actor, order))
+
+
 def _decidable(actor: User, order_id: int) -> Order:
     require_role(actor, Role.RA_OFFICER)
     order = get_order(actor, order_id)
@@ -125,6 +155,7 @@ def _decidable(actor: User, order_id: int) -> Order:
         raise Forbidden("Du kan bara besluta om beställningar för din egen organisations personal.")
     if order.orderer_id == actor.id:
         raise Forbidden("Du kan inte besluta om en beställning du själv har gjort (fyraögonsprincipen).")
+    refuse_own_card(actor, order, OWN_DECISION)
     if order.status != Status.ORDERED:
         raise Conflict(f"Beställningen är redan hanterad (status: {Status(order.status).label}).")
     return order
@@ -167,9 +198,14 @@ def decide_many(actor: User, order_ids: list[int], *, approve_them: bool, reason
 
 
 def works_at_desk_of(actor: Any, order: Order) -> bool:
-    """Whether ``actor`` is a card administrator at the desk where ``order`` is collected: who may take its desk
-    steps (production, registration, hand-over, acceptance). Pages ask it before offering them."""
+    """Whether ``actor`` is a card administrator at the desk where ``order`` is collected."""
     return actor.has_role(Role.CARD_ADMIN) and order.desk_id in {d.id for d in actor.desks}
+
+
+def may_take_desk_steps(actor: Any, order: Order) -> bool:
+    """Whether ``actor`` may take ``order``'s desk steps (production, registration, verification, hand-over,
+    acceptance): a card administrator at its desk, and not the recipient. Pages ask it before offering them."""
+    return works_at_desk_of(actor, order) and not is_own_card(actor, order)
 
 
 def at_my_desk(actor: User, order: Order) -> Order:
@@ -179,8 +215,11 @@ def at_my_desk(actor: User, order: Order) -> Order:
 
 
 def _at_my_desk(actor: User, order_id: int) -> Order:
+    """The order for one of the actor's desk steps: at their desk, and not their own card."""
     require_role(actor, Role.CARD_ADMIN)
-    return at_my_desk(actor, get_order(actor, order_id))
+    order = at_my_desk(actor, get_order(actor, order_id))
+    refuse_own_card(actor, order, OWN_DESK_STEP)
+    return order
 
 
 def mark_in_production(actor: User, order_id: int) -> Order:
