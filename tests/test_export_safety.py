@@ -66,3 +66,26 @@ def test_api_json_to_a_bearer_token_is_no_store(app: Any, client: Any, world: Wo
     token = _make_token(client)
     me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.headers["Cache-Control"] == "no-store"
+
+
+def test_fullwidth_starts_are_neutralised_and_xlsx_numbers_stay_numeric(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from cardadmin import spreadsheet
+
+    for text in ("\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(1)"):
+        assert spreadsheet.neutralise(text) == "'" + text
+    assert spreadsheet.csv_row(["-2+3", -5, None]) == ["'-2+3", -5, None]
+    path = tmp_path / "x.xlsx"
+    spreadsheet.write_xlsx(str(path), [("Blad", ["A", "B"], iter([["@SUM(1)", -5]]))])
+    sheet = load_workbook(path, read_only=True)["Blad"]
+    assert [c.value for c in next(sheet.iter_rows(min_row=2))] == ["'@SUM(1)", -5]
+
+
+def test_time_export_downloads_are_no_store_with_one_charset(client: Any, world: World) -> None:
+    client.login("admin")
+    for fmt, kind in (("csv", "text/csv; charset=utf-8"), ("xlsx", "application/vnd.openxmlformats")):
+        response = client.get(f"/utvardering/export?format={fmt}")
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith(kind)
+        assert response.headers["Content-Type"].count("charset") <= 1
+        assert response.headers["Cache-Control"] == "no-store"
