@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import ColumnElement, false, or_, select, true
@@ -179,7 +179,9 @@ def _security_headers(response: Any) -> Any:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    if "attachment" in headers.get("Content-Disposition", "") or g.get("api_user") is not None:
+        headers["Cache-Control"] = "no-store"  # personal data: a download (send_file says no-cache), API JSON
+    elif current_user and current_user.is_authenticated:
         headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -1,5 +1,6 @@
-"""What every spreadsheet the tool writes shares: formula neutralisation for CSV cells, and XLSX written in
-constant memory (xlsxwriter streams each row to disk as it is written)."""
+"""What every spreadsheet the tool writes shares, the one home for it: formula neutralisation of text cells
+(CSV rows through ``csv_row``, XLSX through ``write_xlsx``), and XLSX written in constant memory (xlsxwriter
+streams each row to disk as it is written)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ASCII starts and their fullwidth forms (some spreadsheets fold those to ASCII before parsing).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 PROGRESS_EVERY = 5000
 
 
 def neutralise(text: str) -> str:
     """A leading = + - @ (or tab/CR) would make a spreadsheet run the cell as a formula: prefix an apostrophe."""
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_row(cells: Iterable[Any]) -> list[Any]:
+    """A row for a csv writer: text neutralised, numbers (and None) as they are."""
+    return [neutralise(c) if isinstance(c, str) else c for c in cells]
 
 
 def write_xlsx(path: str, sheets: list[tuple[str, list[str], Iterable[list[Any]]]],
@@ -36,7 +43,7 @@ def write_xlsx(path: str, sheets: list[tuple[str, list[str], Iterable[list[Any]]
                 elif isinstance(value, int | float):
                     sheet.write_number(r, c, value)
                 else:
-                    sheet.write_string(r, c, "" if value is None else str(value))
+                    sheet.write_string(r, c, "" if value is None else neutralise(str(value)))
             if progress and r % PROGRESS_EVERY == 0:
                 progress(PROGRESS_EVERY)
     book.close()

@@ -29,5 +29,5 @@ def test_xlsx_keeps_text_as_text_and_numbers_as_numbers(tmp_path) -> None:
                                         iter([["=1+1", 7, Decimal("12.50")], [None, 2.5, "x"]]))])
     sheet = load_workbook(path, read_only=True)["Blad"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[1] == ["=1+1", 7, 12.5] and sheet["A2"].data_type == "s"
+    assert rows[1] == ["'=1+1", 7, 12.5] and sheet["A2"].data_type == "s"
     assert rows[2] == ["", 2.5, "x"]

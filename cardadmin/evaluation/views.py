@@ -125,7 +125,7 @@ def pack_csv() -> Any:
     exports.record_export(actor, f, "pack.csv")
     db.session.commit()
     return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=True, semicolon=True, session=s)),
-                     f"tidsposter-{year or 'alla'}.csv", "text/csv; charset=utf-8")
+                     f"tidsposter-{year or 'alla'}.csv", "text/csv")
 
 
 def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
@@ -183,7 +183,7 @@ def export_page() -> Any:
         actor = current_user._get_current_object()  # type: ignore[attr-defined]
         bom, semicolon = csv_options()
         return _download(_streamed(lambda s: exports.csv_chunks(actor, f, bom=bom, semicolon=semicolon, session=s)),
-                         "tidsposter.csv", "text/csv; charset=utf-8")
+                         "tidsposter.csv", "text/csv")
     if fmt == "xlsx":
         handle = exports.xlsx_file(current_user, f)
         return _download(spreadsheet.stream_file(handle), "tidsposter.xlsx",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from cardadmin.hsa.records import CSV_COLUMNS, MULTI_SEPARATOR, Record, RecordError, from_attributes
+from cardadmin.spreadsheet import csv_row
 
 MAX_LINE_BYTES = 64 * 1024
 MAX_ENTRY_BYTES = 256 * 1024
@@ -197,7 +198,7 @@ def write_csv(records: Iterable[Record]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     for record in records:
         attrs = record.attributes()
-        writer.writerow([MULTI_SEPARATOR.join(attrs.get(c, [])) for c in CSV_COLUMNS])
+        writer.writerow(csv_row(MULTI_SEPARATOR.join(attrs.get(c, [])) for c in CSV_COLUMNS))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

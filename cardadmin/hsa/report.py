@@ -16,7 +16,7 @@ from cardadmin.db import db
 from cardadmin.hsa.models import ACTIONS, HsaChange
 from cardadmin.hsa.rules import report_scope
 from cardadmin.identifiers import format_org_number
-from cardadmin.spreadsheet import neutralise, xlsx_tempfile
+from cardadmin.spreadsheet import csv_row, xlsx_tempfile
 
 HEADER = ["Organisation", "Organisationsnummer", "Period", "Typ av period", "Skapade", "Ändrade", "Borttagna"]
 
@@ -74,7 +74,7 @@ def csv_lines(rows: list[BillingRow]) -> Iterator[str]:
     writer = csv.writer(buffer, delimiter=";")
     yield "\ufeff"
     for cells in [HEADER] + [r.cells() for r in rows]:
-        writer.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
+        writer.writerow(csv_row(cells))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

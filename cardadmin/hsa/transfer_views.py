@@ -62,5 +62,5 @@ def export_file(fmt: str) -> Any:
     def generate() -> Any:
         yield from writer(export.records(current_user))
 
-    return Response(generate(), mimetype=f"{mimetype}; charset=utf-8",
+    return Response(generate(), mimetype=mimetype,
                     headers={"Content-Disposition": f"attachment; filename=hsa-poster.{fmt}"})

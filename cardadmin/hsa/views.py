@@ -155,7 +155,7 @@ def billing() -> Any:
 @allow(*REPORT_READERS)
 def billing_csv() -> Any:
     rows = report.billing_rows(current_user, year=_year())
-    return Response(report.csv_lines(rows), mimetype="text/csv; charset=utf-8",
+    return Response(report.csv_lines(rows), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=hsa-fakturering.csv"})
 
 
