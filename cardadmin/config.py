@@ -21,7 +21,7 @@ def _absolute_sqlite(url: str, root: Path) -> str:
     """Make a relative SQLite path relative to the project root, not the caller's working directory."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        return prefix + str(root / url[len(prefix):])
+        return prefix + str(root / url[len(prefix) :])
     return url
 
 
@@ -29,7 +29,7 @@ def normalise_database_url(url: str) -> str:
     """Accept the URLs people paste (``postgres://``, ``postgresql://``) and use the psycopg 3 driver."""
     for plain in ("postgres://", "postgresql://"):
         if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
+            return "postgresql+psycopg://" + url[len(plain) :]
     return url
 
 
@@ -93,7 +93,10 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         # Forms are small; file imports (later issues) set their own, larger limits per route.
         "MAX_CONTENT_LENGTH": int(env.get("CARDADMIN_MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
         "MAX_FORM_MEMORY_SIZE": 512 * 1024,
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        # Login throttle (README, "Security in short"): per account from one address, per address, and a higher
+        # ceiling per account over all addresses; all counted over the window, so they expire.
+        "LOGIN_MAX_FAILURES_PER_SOURCE": 5,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 50,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
         # Test HSA-IDs (TSTNMT…): allowed outside production unless CARDADMIN_ALLOW_TEST_IDENTITIES says otherwise.

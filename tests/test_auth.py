@@ -226,3 +226,21 @@ def test_login_never_redirects_off_site(app, client, world):
         client.fetch_csrf()
         response = client.post_form(f"/login?next={target}", {"username": "orderer", "password": PASSWORD})
         assert response.headers["Location"] == "/"
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out_from_another_address(app, new_client, world):
+    attacker = new_client(address="10.6.6.6")
+    attacker.fetch_csrf()
+    for _ in range(6):
+        attacker.post_form("/login", {"username": "card_admin", "password": "wrong-password"})
+    assert attacker.login("card_admin").status_code == 429
+    assert new_client(address="10.1.2.3").login("card_admin").status_code == 302
+
+
+def test_the_per_account_ceiling_holds_over_all_addresses(app, new_client, world):
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = 3
+    for n in range(3):
+        guesser = new_client(address=f"10.7.7.{n}")
+        guesser.fetch_csrf()
+        guesser.post_form("/login", {"username": "card_admin", "password": "wrong-password"})
+    assert new_client(address="10.1.2.3").login("card_admin").status_code == 429

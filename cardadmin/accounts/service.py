@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from cardadmin import audit
 from cardadmin.accounts.models import (
@@ -23,7 +23,7 @@ from cardadmin.accounts.models import (
     User,
     UserRole,
 )
-from cardadmin.db import db, utcnow
+from cardadmin.db import SQLITE_IMMEDIATE, db, utcnow
 from cardadmin.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from cardadmin.identifiers import normalise_org_number
 from cardadmin.roles import Role
@@ -59,27 +59,48 @@ def _apply(obj: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
 # ---------------------------------------------------------------- login and throttling
 
 
+def _serialize_attempts(username: str, address: str) -> None:
+    """Make count, check and record one step: concurrent attempts on the same account or from the same address
+    wait for each other until the caller commits (PostgreSQL: transaction advisory locks, always taken in the
+    same order; SQLite: the transaction starts as the one writer, as for any unsafe request)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        for key in (f"login:address:{address}", f"login:user:{username}"):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    elif not session.in_transaction():
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
+
+
+def _failures(*conditions: Any) -> int:
+    return db.session.scalar(select(func.count()).where(*conditions)) or 0
+
+
 def authenticate(username: str, password: str, address: str) -> User:
-    """Check a login. Failures are recorded (the caller commits even on failure) and throttled per
-    account and per client address; a throttled login is refused even with the right password."""
+    """Check a login. Failures are recorded (the caller commits even on failure, which also releases the lock
+    that serializes attempts). Throttled per source (account and client address together), per client address,
+    and by a higher ceiling per account over all sources; each limit expires with LOGIN_THROTTLE_WINDOW. A
+    throttled login is refused without looking at the password."""
     username = (username or "").strip().lower()[:64]
+    address = (address or "unknown")[:45]
     config = current_app.config
     since = utcnow() - config["LOGIN_THROTTLE_WINDOW"]
     minutes = int(config["LOGIN_THROTTLE_WINDOW"].total_seconds() // 60)
-    by_account = db.session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
-    )
-    by_address = db.session.scalar(
-        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
-    if by_account >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+    _serialize_attempts(username, address)
+    recent = LoginFailure.at >= since
+    of_account, of_address = LoginFailure.username == username, LoginFailure.address == address
+    if (
+        _failures(of_account, of_address, recent) >= config["LOGIN_MAX_FAILURES_PER_SOURCE"]
+        or _failures(of_address, recent) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        or _failures(of_account, recent) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    ):
         raise TooManyAttempts(f"För många misslyckade inloggningar. Vänta {minutes} minuter och försök igen.")
     user = db.session.scalar(select(User).where(User.username == username))
     if not check_password(user.password_hash if user else None, password or "") or not (user and user.active):
-        db.session.add(LoginFailure(username=username, address=address[:45]))
+        db.session.add(LoginFailure(username=username, address=address))
         db.session.flush()
         raise InvalidInput("Fel användarnamn eller lösenord.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    # Only this source's failures: someone else's failed guesses keep counting towards the account's ceiling.
+    db.session.execute(delete(LoginFailure).where(of_account, of_address))
     user.last_login_at = utcnow()
     audit.record(
         db.session, user, "user.login", "user", user.id, {"address": address}, organisation_id=user.organisation_id
@@ -178,9 +199,17 @@ def create_user(actor: User | None, data: UserInput, password: str) -> User:
         db.session.add(user)
         _set_roles_and_desks(user, roles, desks)
     audit.record(
-        db.session, actor, "user.create", "user", user.id,
-        {"username": user.username, "roles": [str(r) for r in roles], "desks": [d.id for d in desks],
-         "organisation_id": user.organisation_id},
+        db.session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        {
+            "username": user.username,
+            "roles": [str(r) for r in roles],
+            "desks": [d.id for d in desks],
+            "organisation_id": user.organisation_id,
+        },
         organisation_id=user.organisation_id,
     )
     return user
@@ -265,8 +294,15 @@ def _is_descendant(candidate: Unit, ancestor: Unit) -> bool:
 
 
 def save_desk(
-    actor: User, desk: Desk | None, *, name: str, town: str, organisation_id: int, is_regional: bool,
-    opening_hours: str, active: bool = True,
+    actor: User,
+    desk: Desk | None,
+    *,
+    name: str,
+    town: str,
+    organisation_id: int,
+    is_regional: bool,
+    opening_hours: str,
+    active: bool = True,
 ) -> Desk:
     require_role(actor, Role.ADMIN)
     get_or_404(Organisation, organisation_id, "Organisationen")
@@ -295,8 +331,11 @@ def save_pilot_period(
     if week_from > week_to:
         raise InvalidInput("Första veckan kan inte komma efter den sista.", field="week_to")
     fields = {
-        "desk_id": desk_id, "name": clean_text(name, "Namn", max_length=100),
-        "year": year, "week_from": week_from, "week_to": week_to,
+        "desk_id": desk_id,
+        "name": clean_text(name, "Namn", max_length=100),
+        "year": year,
+        "week_from": week_from,
+        "week_to": week_to,
     }
     return _save(actor, PilotPeriod, period, fields, "pilot_period", "En pilotperiod som börjar samma vecka")
 
@@ -369,7 +408,12 @@ def revoke_api_token(actor: User, token_id: int) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(
-            db.session, actor, "api_token.revoke", "user", row.user_id, {"token_id": row.id},
+            db.session,
+            actor,
+            "api_token.revoke",
+            "user",
+            row.user_id,
+            {"token_id": row.id},
             organisation_id=row.user.organisation_id,
         )
     return row
