@@ -14,6 +14,7 @@ from pathlib import Path
 from cardadmin.errors import ConfigurationError
 
 ENVIRONMENTS = ("development", "production")
+MIN_DISTINCT_SECRET_CHARACTERS = 8  # 32 spaces or "k" * 40 are no secret
 DEFAULT_SQLITE = "sqlite:///instance/cardadmin.db"
 
 
@@ -71,8 +72,15 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         if production:
             raise ConfigurationError("SECRET_KEY must be set in production (CARDADMIN_ENV=production)")
         secret = _development_key(root / "instance" / "secret_key")
-    elif production and len(secret) < 32:
-        raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
+    elif production and (len(secret) < 32 or len(set(secret) - set(" \t\r\n")) < MIN_DISTINCT_SECRET_CHARACTERS):
+        raise ConfigurationError(
+            "SECRET_KEY must be at least 32 characters in production and look random (at least "
+            f"{MIN_DISTINCT_SECRET_CHARACTERS} different characters, not spaces or one character repeated); "
+            "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if production and env.get("CARDADMIN_ALLOW_TEST_IDENTITIES", "0") == "1":
+        raise ConfigurationError("CARDADMIN_ALLOW_TEST_IDENTITIES=1 is refused in production: test HSA-IDs "
+                                 "(TSTNMT…) and test CAs belong on test systems only")
 
     uncollected_days, reminder_days = _collection_days(env)
     url = overrides.get("DATABASE_URL", env.get("DATABASE_URL", DEFAULT_SQLITE))

@@ -22,8 +22,20 @@ def test_production_refuses_to_start_without_a_secret_key():
         config.load(environ={"CARDADMIN_ENV": "production"})
     with pytest.raises(ConfigurationError, match="32"):
         config.load(environ={"CARDADMIN_ENV": "production", "SECRET_KEY": "short"})
-    loaded = config.load(environ={"CARDADMIN_ENV": "production", "SECRET_KEY": "k" * 40})
+    for weak in (" " * 32, "k" * 40, "ab" * 20, "\t" * 16 + "abcdefg" * 3):
+        with pytest.raises(ConfigurationError, match="look random"):
+            config.load(environ={"CARDADMIN_ENV": "production", "SECRET_KEY": weak})
+    good = "Kq3v9-XyZ_p0aTg7LmN2bR8sWc4dE6fH"
+    loaded = config.load(environ={"CARDADMIN_ENV": "production", "SECRET_KEY": good})
     assert loaded["SESSION_COOKIE_SECURE"] and not loaded["ALLOW_TEST_IDENTITIES"]
+
+
+def test_production_refuses_test_identities():
+    good = "Kq3v9-XyZ_p0aTg7LmN2bR8sWc4dE6fH"
+    with pytest.raises(ConfigurationError, match="ALLOW_TEST_IDENTITIES"):
+        config.load(environ={"CARDADMIN_ENV": "production", "SECRET_KEY": good,
+                             "CARDADMIN_ALLOW_TEST_IDENTITIES": "1"})
+    assert config.load(environ={"CARDADMIN_ALLOW_TEST_IDENTITIES": "1"})["ALLOW_TEST_IDENTITIES"]
 
 
 def test_unknown_environment_is_refused():
