@@ -170,3 +170,17 @@ def test_the_local_reader_is_refused_through_a_proxy(desk: Any, new_client: Any)
     refused = proxied.post_form(f"/utlamning/{order_id}/verifiera", {"pin": PIN})
     assert refused.status_code == 403 and "egen dator" in refused.get_data(as_text=True)
     assert _stored(app) == 0
+
+
+@pytest.mark.parametrize(("header", "value"), [("HTTP_FORWARDED", "for=10.1.2.3"), ("HTTP_X_REAL_IP", "10.1.2.3"),
+                                               ("HTTP_X_FORWARDED_HOST", "kort.example")])
+def test_the_local_reader_is_refused_through_any_proxy_header(desk: Any, new_client: Any, header: str,
+                                                              value: str) -> None:
+    """Forwarded (RFC 7239) and X-Real-IP (nginx) give a proxy away as X-Forwarded-For does (they were let through)."""
+    app, _world, _profile, order_id, _client = desk
+    proxied = new_client(app)
+    proxied.environ_base[header] = value
+    proxied.login("card_admin")
+    refused = proxied.post_form(f"/utlamning/{order_id}/verifiera", {"pin": PIN})
+    assert refused.status_code == 403 and "egen dator" in refused.get_data(as_text=True)
+    assert _stored(app) == 0

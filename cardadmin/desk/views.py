@@ -46,10 +46,15 @@ def _json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# Headers any common proxy adds (RFC 7239's Forwarded, nginx's X-Real-IP, the de facto X-Forwarded-*): the
+# embedded reader mode must not sit behind a proxy, and a request carrying one did not start on this computer.
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host")
+
+
 def _require_this_computer(message: str) -> None:
     """The local reader is this computer's: only a browser on it may use it (a request that came through a
     proxy is not from this computer, whatever its address looks like)."""
-    if request.remote_addr not in LOOPBACK or request.headers.get("X-Forwarded-For"):
+    if request.remote_addr not in LOOPBACK or any(request.headers.get(h) for h in PROXY_HEADERS):
         raise Forbidden(message)
 
 
